@@ -1,0 +1,230 @@
+"""A small GitHub REST client on httpx that spends as few rate-limited requests as possible.
+
+It follows GitHub's advice: one pooled connection, conditional requests (a 304 is free), waiting
+for the primary limit's reset instead of failing, honouring `retry-after` on secondary limits,
+and retrying 5xx answers, timeouts and unparseable pages with jittered exponential backoff. The
+token travels only in the Authorization header; it is never part of a URL, a log line or an error.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+_LINK_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
+_TRANSIENT_STATUS = {500, 502, 503, 504}
+
+
+class GitHubError(RuntimeError):
+    """GitHub refused a request in a way retrying cannot fix."""
+
+
+class GitHubAuthError(GitHubError):
+    pass
+
+
+class GitHubNotFound(GitHubError):
+    pass
+
+
+class PaginationLimit(GitHubError):
+    """422: GitHub will not page this deep; restart the walk from a `since` watermark."""
+
+
+@dataclass
+class Page:
+    url: str
+    status: int
+    items: list[Any] | None
+    etag: str | None
+    next_url: str | None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+@dataclass
+class ClientStats:
+    requests: int = 0
+    not_modified: int = 0
+    retries: int = 0
+    rate_limit_waits: int = 0
+    waited_s: float = 0.0
+    rate_remaining: int | None = None
+
+    @property
+    def counted(self) -> int:
+        """Requests that count against the primary rate limit (304s are free)."""
+        return self.requests - self.not_modified
+
+
+@dataclass
+class GitHubClient:
+    api_url: str
+    token: str | None = None
+    timeout_s: float = 60.0
+    max_retries: int = 8
+    backoff_base_s: float = 1.0
+    max_backoff_s: float = 120.0
+    log: Callable[[str], None] = lambda message: None
+    sleep: Callable[[float], None] = time.sleep
+    stats: ClientStats = field(default_factory=ClientStats)
+
+    def __post_init__(self) -> None:
+        headers = {
+            "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": "2022-11-28",
+            "User-Agent": "botstudy",
+        }
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        self._http = httpx.Client(
+            headers=headers,
+            timeout=httpx.Timeout(self.timeout_s, connect=min(self.timeout_s, 15.0)),
+            limits=httpx.Limits(max_connections=4, max_keepalive_connections=4),
+            follow_redirects=True,
+        )
+        self._reset_at: float | None = None
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> GitHubClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def url(self, path: str) -> str:
+        return self.api_url.rstrip("/") + "/" + path.lstrip("/")
+
+    def get_page(self, url: str, etag: str | None = None) -> Page:
+        """GET one page, retrying what is transient; raises GitHubError for what is not."""
+        attempt = 0
+        while True:
+            self._wait_for_primary_reset()
+            headers = {"If-None-Match": etag} if etag else {}
+            try:
+                response = self._http.get(url, headers=headers)
+            except httpx.TransportError as error:
+                self.stats.requests += 1
+                attempt = self._backoff(attempt, f"{type(error).__name__} on {_path(url)}")
+                continue
+            self.stats.requests += 1
+            self._note_rate_limit(response)
+            outcome = self._classify(response, url)
+            if outcome == "ok":
+                try:
+                    return self._page(url, response)
+                except ValueError as error:
+                    attempt = self._backoff(attempt, f"unparseable answer from {_path(url)}: {error}")
+                    continue
+            if outcome == "not_modified":
+                self.stats.not_modified += 1
+                return Page(url, 304, None, etag, None)
+            if outcome == "primary_limit":
+                continue  # _wait_for_primary_reset sleeps until the reset time
+            attempt = self._backoff(attempt, outcome, _retry_after(response))
+
+    def _classify(self, response: httpx.Response, url: str) -> str:
+        status = response.status_code
+        if status == 200:
+            return "ok"
+        if status == 304:
+            return "not_modified"
+        message = _message(response)
+        if status == 401:
+            raise GitHubAuthError(
+                f"GitHub answered 401 ({message or 'Bad credentials'}) for {_path(url)}: "
+                "GITHUB_TOKEN is missing, expired or revoked"
+            )
+        if status == 404:
+            raise GitHubNotFound(
+                f"GitHub answered 404 for {_path(url)}: the repository does not exist or the "
+                "token cannot see it (check BOTSTUDY_REPOS and BOTSTUDY_GITHUB_API_URL)"
+            )
+        if status == 422:
+            raise PaginationLimit(f"{_path(url)}: {message or '422 Unprocessable Entity'}")
+        if status in (403, 429):
+            if response.headers.get("x-ratelimit-remaining") == "0" and "secondary" not in message.lower():
+                return "primary_limit"
+            if status == 429 or "secondary rate limit" in message.lower() or "retry-after" in response.headers:
+                return f"secondary rate limit ({message or status})"
+            raise GitHubError(f"GitHub answered {status} for {_path(url)}: {message}")
+        if status in _TRANSIENT_STATUS:
+            return f"HTTP {status} on {_path(url)}"
+        raise GitHubError(f"GitHub answered {status} for {_path(url)}: {message}")
+
+    def _page(self, url: str, response: httpx.Response) -> Page:
+        items = json.loads(response.content.decode("utf-8", errors="replace"))
+        if not isinstance(items, list):
+            raise ValueError(f"expected a JSON array, got {type(items).__name__}")
+        match = _LINK_NEXT.search(response.headers.get("link", ""))
+        return Page(url, 200, items, response.headers.get("etag"), match.group(1) if match else None)
+
+    def _note_rate_limit(self, response: httpx.Response) -> None:
+        remaining = response.headers.get("x-ratelimit-remaining")
+        reset = response.headers.get("x-ratelimit-reset")
+        if remaining is None or not remaining.isdigit():
+            return
+        self.stats.rate_remaining = int(remaining)
+        if int(remaining) == 0 and reset and reset.isdigit():
+            self._reset_at = float(reset)
+
+    def _wait_for_primary_reset(self) -> None:
+        if self._reset_at is None:
+            return
+        wait = self._reset_at - time.time() + 1.0
+        self._reset_at = None
+        if wait > 0:
+            self.stats.rate_limit_waits += 1
+            self.stats.waited_s += wait
+            self.log(f"rate limit reached, waiting {wait:.0f} s until reset")
+            self.sleep(wait)
+
+    def _backoff(self, attempt: int, reason: str, retry_after: float | None = None) -> int:
+        if attempt >= self.max_retries:
+            raise GitHubError(f"giving up after {attempt} retries: {reason}")
+        if retry_after is not None:
+            wait = retry_after
+        else:
+            wait = min(self.max_backoff_s, self.backoff_base_s * 2**attempt)
+            wait *= 0.5 + random.random()  # jitter, so parallel miners do not retry in lockstep
+        self.stats.retries += 1
+        self.stats.waited_s += wait
+        self.log(f"{reason}; retry {attempt + 1}/{self.max_retries} in {wait:.1f} s")
+        self.sleep(wait)
+        return attempt + 1
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after", "")
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def _message(response: httpx.Response) -> str:
+    try:
+        payload = response.json()
+    except ValueError:
+        return response.text[:200]
+    if isinstance(payload, dict):
+        return str(payload.get("message", ""))
+    return ""
+
+
+def _path(url: str) -> str:
+    """URL without scheme and host, for messages (never carries credentials)."""
+    parsed = httpx.URL(url)
+    query = f"?{parsed.query.decode()}" if parsed.query else ""
+    return f"{parsed.path}{query}"

@@ -1,0 +1,113 @@
+"""Great Expectations 1.x suites run as Dagster asset checks.
+
+`dagster-ge` supports only Great Expectations before 1.0, so this wraps GE 1.x directly: an
+ephemeral context (nothing written to disk), a pandas batch of the table's checked columns, one
+suite per check. GE is imported lazily because its import alone costs seconds, which would slow
+down every process that merely loads the definitions.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import dagster as dg
+import polars as pl
+
+_GX_LOCK = threading.Lock()  # the ephemeral context is not meant for concurrent mutation
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """One GE expectation by its class name (e.g. `ExpectColumnValuesToNotBeNull`) and kwargs."""
+
+    name: str
+    kwargs: dict[str, Any]
+
+    def __init__(self, name: str, **kwargs: Any) -> None:
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "kwargs", kwargs)
+
+    def describe(self) -> str:
+        args = ", ".join(f"{key}={value!r}" for key, value in self.kwargs.items())
+        return f"{self.name}({args})"
+
+
+@cache
+def _context():
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+
+    context = gx.get_context(mode="ephemeral")
+    try:
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    except Exception:  # noqa: BLE001 - progress bars are cosmetic; never fail a check on them
+        pass
+    return gx, context, context.data_sources.add_pandas("botstudy")
+
+
+def validate_frame(table: str, frame: pl.DataFrame, expectations: list[Expectation]) -> list[dict]:
+    """Run the expectations on `frame`; one result dict per expectation."""
+    with _GX_LOCK:
+        gx, context, source = _context()
+        asset_name = f"{table}_{len(source.assets)}"
+        asset = source.add_dataframe_asset(name=asset_name)
+        batch = asset.add_batch_definition_whole_dataframe("whole").get_batch(
+            batch_parameters={"dataframe": frame.to_pandas()}
+        )
+        suite = gx.ExpectationSuite(name=f"{table}_suite")
+        for expectation in expectations:
+            suite.add_expectation(getattr(gx.expectations, expectation.name)(**expectation.kwargs))
+        result = batch.validate(suite, result_format="SUMMARY")
+        source.delete_asset(asset_name)
+    outcomes = []
+    for expectation, item in zip(expectations, result.results, strict=True):
+        details = item.result or {}
+        outcomes.append({
+            "expectation": expectation.describe(),
+            "success": bool(item.success),
+            "unexpected_count": details.get("unexpected_count"),
+            "examples": [_plain(value) for value in (details.get("partial_unexpected_list") or [])[:5]],
+            "observed": _plain(details.get("observed_value")),
+        })
+    return outcomes
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict | list | tuple):
+        return str(value)[:200]
+    if hasattr(value, "item"):
+        return value.item()
+    return value if isinstance(value, int | float | str | bool | None) else str(value)
+
+
+def run_expectations(table: str, frame: pl.DataFrame, expectations: list[Expectation],
+                     extra_failures: list[str] | None = None) -> dg.AssetCheckResult:
+    """A Dagster check result listing every failed expectation with failing examples."""
+    outcomes = validate_frame(table, frame, expectations) if frame.height else []
+    failed = [outcome for outcome in outcomes if not outcome["success"]]
+    problems = [f"{o['expectation']}: {o['unexpected_count']} unexpected, e.g. {o['examples']}"
+                for o in failed] + list(extra_failures or [])
+    if frame.height == 0:
+        problems.append(f"{table} is empty")
+    table_md = "\n".join(
+        f"| {'✅' if o['success'] else '❌'} | `{o['expectation']}` | {o['unexpected_count'] or 0} "
+        f"| {', '.join(map(str, o['examples']))[:120]} |" for o in outcomes
+    )
+    return dg.AssetCheckResult(
+        passed=not problems,
+        description="; ".join(problems)[:2000] if problems else "all expectations met",
+        metadata={
+            "rows_checked": frame.height,
+            "expectations": len(expectations),
+            "failed": len(problems),
+            "results": dg.MetadataValue.md(
+                "| ok | expectation | unexpected | examples |\n|---|---|---|---|\n" + table_md
+            ),
+        },
+    )

@@ -1,0 +1,93 @@
+"""`make run`: materialize the whole graph into DuckDB and print what the study found.
+
+Runs are recorded in the Dagster instance at DAGSTER_HOME, so `make ui` shows them afterwards.
+"""
+
+import os
+import sys
+
+import dagster as dg
+import polars as pl
+
+from .config import SettingsError
+from .definitions import build_resources, defs
+
+
+def _settings_or_exit() -> tuple:
+    resources = build_resources()
+    study, warehouse = resources["study"], resources["warehouse"]
+    try:
+        # EnvVar fields resolve when the resource is initialized; do that now to validate early.
+        study = dg.build_resources({"study": study}).__enter__().study
+        study.validate()
+        warehouse = dg.build_resources({"warehouse": warehouse}).__enter__().warehouse
+    except SettingsError as error:
+        sys.exit(f"botstudy: {error}")
+    return study, warehouse
+
+
+def _failures(result) -> list[str]:
+    messages = []
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            error = event.event_specific_data.error
+            cause = error
+            while cause.cause is not None:
+                cause = cause.cause
+            messages.append(f"{event.step_key}: {cause.message.strip()}")
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            if not evaluation.passed:
+                messages.append(f"check {evaluation.check_name} on "
+                                f"{evaluation.asset_key.to_user_string()} failed: {evaluation.description}")
+    return messages
+
+
+def print_summary(study, warehouse) -> None:
+    pl.Config.set_tbl_hide_dataframe_shape(True)
+    pl.Config.set_tbl_hide_column_data_types(True)
+    pl.Config.set_tbl_rows(30)
+    pl.Config.set_fmt_str_lengths(60)
+    pl.Config.set_tbl_width_chars(160)
+    funnel = warehouse.query(
+        "SELECT library, issues, candidates AS keyword_candidates, true_positives AS keyword_tps "
+        "FROM bot_funnel WHERE channel = 'keyword' ORDER BY library = 'All', library")
+    any_channel = warehouse.query(
+        "SELECT library, candidates AS all_channel_candidates, true_positives AS all_tps "
+        "FROM bot_funnel WHERE channel = 'any'")
+    print("\nFunnel (paper: 68,400 issues → 254 keyword candidates → 135 true positives):")
+    print(funnel.join(any_channel, on="library", how="left", maintain_order="left"))
+    print("\nTable I, categories of automated work (paper proportions beside ours):")
+    print(warehouse.query(
+        "SELECT category, issue_count, issue_proportion_pct AS pct, paper_proportion_pct AS paper_pct, "
+        "array_to_string(bots[1:4], ', ') AS bots FROM category_summary ORDER BY issue_count DESC"))
+    print("\nAgreement, all categories pooled (paper: Cohen's kappa 0.87):")
+    print(warehouse.query(
+        "SELECT rater_a, rater_b, metric, round(value, 3) AS value, round(ci_low, 3) AS ci_low, "
+        "round(ci_high, 3) AS ci_high, n, interpretation FROM agreement_metrics "
+        "WHERE category IS NULL AND metric <> 'percent_agreement' ORDER BY metric, rater_a, rater_b"))
+    files = warehouse.query("SELECT artifact, path FROM study_report")
+    print(f"\nDuckDB file: {warehouse.file.resolve()}  (query it: duckdb -readonly {warehouse.file})")
+    for artifact, path in files.iter_rows():
+        print(f"{artifact}: {path}")
+
+
+def main() -> int:
+    study, warehouse = _settings_or_exit()
+    print(f"botstudy: source={study.resolved_source()} repos={','.join(study.repo_list())}"
+          + (f" until={study.until}" if study.until else "") + f" db={warehouse.file}")
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    result = defs.resolve_job_def("botstudy_refresh").execute_in_process(instance=instance, raise_on_error=False)
+    failures = _failures(result)
+    if not result.success or failures:
+        print("\nbotstudy: the run did not complete:", file=sys.stderr)
+        for message in failures or ["see the Dagster logs above"]:
+            print(f"  - {message}", file=sys.stderr)
+        print("Tables that were already written are unchanged.", file=sys.stderr)
+        return 1
+    print_summary(study, warehouse)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

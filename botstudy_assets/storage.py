@@ -1,0 +1,123 @@
+"""The DuckDB warehouse: one file, one table per asset.
+
+DuckDB admits one writing process at a time and a read-write process excludes every other
+process, readers included. So botstudy never keeps the file open: each read or write opens a
+connection, does its work in one transaction and closes it, and a connection that finds the file
+locked by another process (a `duckdb -readonly` session, a notebook, a parallel Dagster step)
+waits with backoff instead of failing. Every table is replaced inside a transaction, so a killed
+run leaves it at its old or its new content, never half-written.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import duckdb
+import polars as pl
+
+from .config import PROJECT_ROOT
+
+_LOCK_MARKERS = ("Could not set lock", "Conflicting lock", "database is locked")
+# Threads of one process share DuckDB's database instance; serialize their write transactions so
+# that two miners never conflict on the same table.
+_PROCESS_WRITE_LOCK = threading.RLock()
+
+
+class WarehouseLockTimeout(RuntimeError):
+    """Another process kept the DuckDB file locked for longer than the configured timeout."""
+
+
+def _is_lock_error(error: Exception) -> bool:
+    return any(marker in str(error) for marker in _LOCK_MARKERS)
+
+
+def frame_of(con: duckdb.DuckDBPyConnection, sql: str, params=None) -> pl.DataFrame:
+    """A query's rows as a polars frame (through Arrow, without an extra copy)."""
+    return pl.from_arrow(con.sql(sql, params=params).to_arrow_table())
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class Warehouse(dg.ConfigurableResource):
+    """The DuckDB file every asset writes its table to (BOTSTUDY_DB)."""
+
+    path: str = str(PROJECT_ROOT / "data" / "botstudy.duckdb")
+    lock_timeout_s: float = 600.0
+
+    @property
+    def file(self) -> Path:
+        return Path(self.path)
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A short-lived connection, waiting (with jittered backoff) while another process holds
+        the file."""
+        self.file.parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + self.lock_timeout_s
+        delay = 0.05
+        while True:
+            try:
+                con = duckdb.connect(str(self.file))
+                break
+            except duckdb.Error as error:
+                if not _is_lock_error(error):
+                    raise
+                if time.monotonic() > deadline:
+                    raise WarehouseLockTimeout(
+                        f"{self.file} stayed locked by another process for "
+                        f"{self.lock_timeout_s:.0f} s; close read-write sessions on it "
+                        "(open it with `duckdb -readonly`) and run again"
+                    ) from error
+                time.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 2, 2.0)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One atomic unit of work: committed on success, rolled back on any error."""
+        with _PROCESS_WRITE_LOCK, self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+
+    def query(self, sql: str, params: Sequence[Any] | dict | None = None) -> pl.DataFrame:
+        with self.connect() as con:
+            return frame_of(con, sql, params)
+
+    def scalar(self, sql: str, params: Sequence[Any] | dict | None = None) -> Any:
+        with self.connect() as con:
+            row = con.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    def table_exists(self, name: str) -> bool:
+        return bool(
+            self.scalar(
+                "SELECT count(*) FROM information_schema.tables "
+                "WHERE table_schema = 'main' AND table_name = ?",
+                [name],
+            )
+        )
+
+    def replace_table(self, name: str, frame: pl.DataFrame) -> int:
+        """Atomically replace table `name` with `frame`'s rows; returns the row count."""
+        with self.transaction() as con:
+            con.register("_incoming_frame", frame.to_arrow())
+            con.execute(f"CREATE OR REPLACE TABLE {quote_ident(name)} AS SELECT * FROM _incoming_frame")
+            con.unregister("_incoming_frame")
+        return frame.height

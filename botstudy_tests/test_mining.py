@@ -1,0 +1,223 @@
+"""The miner against the loopback fake GitHub: fewest requests, nothing lost, cheap refresh."""
+
+import math
+import threading
+
+import pytest
+
+from botstudy_assets.github import GitHubAuthError, GitHubClient, GitHubNotFound
+from botstudy_assets.mining import COMMENTS, ISSUES, ensure_tables, walk_endpoint
+from botstudy_assets.storage import Warehouse
+from botstudy_tests.fake_github import FakeGitHub, bulk_corpus
+from botstudy_tests.harness import github_env, materialize
+
+REPOS = ["acme/alpha", "acme/beta", "acme/gamma"]
+TOKEN = "test-token-not-real-0123456789"
+
+
+def minimum_requests(corpus) -> int:
+    return sum(math.ceil(len(data["issues"]) / 100) + math.ceil(len(data["comments"]) / 100)
+               for data in corpus.values())
+
+
+def client(server: FakeGitHub, **kwargs) -> GitHubClient:
+    return GitHubClient(api_url=server.url, token=TOKEN, backoff_base_s=0.001, **kwargs)
+
+
+def warehouse(tmp_path) -> Warehouse:
+    store = Warehouse(path=str(tmp_path / "mine.duckdb"))
+    ensure_tables(store)
+    return store
+
+
+def counts(store: Warehouse) -> tuple[int, int, int, int]:
+    return (store.scalar("SELECT count(*) FROM raw_issues"),
+            store.scalar("SELECT count(DISTINCT (repo, number)) FROM raw_issues"),
+            store.scalar("SELECT count(*) FROM raw_issue_comments"),
+            store.scalar("SELECT count(DISTINCT (repo, comment_id)) FROM raw_issue_comments"))
+
+
+def mine_all(server, store, repos, **kwargs):
+    with client(server, **kwargs) as api:
+        for repo in repos:
+            for endpoint, window in ((ISSUES, None), (COMMENTS, 30_000)):
+                walk_endpoint(api, store, repo, endpoint, source="github", until=None,
+                              window_items=window, log=lambda message: None)
+        return api.stats
+
+
+def test_full_walk_stores_everything_once_with_minimum_requests(tmp_path):
+    corpus = bulk_corpus(REPOS, issues_per_repo=450, comments_per_issue=3.0, seed=1)
+    store = warehouse(tmp_path)
+    with FakeGitHub(corpus, token=TOKEN, issues_offset_cap=100, comments_offset_cap=400) as server:
+        stats = mine_all(server, store, REPOS)
+        served = server.stats
+    n_issues = sum(len(d["issues"]) for d in corpus.values())
+    n_comments = sum(len(d["comments"]) for d in corpus.values())
+    assert counts(store) == (n_issues, n_issues, n_comments, n_comments)
+    # Tiny caps force many comment windows here; each restart costs at most one extra page.
+    assert served["counted"] <= minimum_requests(corpus) * 1.10 + 3 * 4
+    assert stats.counted == served["counted"]
+
+
+def test_no_change_refresh_is_nearly_free(tmp_path):
+    corpus = bulk_corpus(REPOS[:1], issues_per_repo=250, comments_per_issue=2.0, seed=2)
+    store = warehouse(tmp_path)
+    with FakeGitHub(corpus, token=TOKEN) as server:
+        mine_all(server, store, REPOS[:1])
+        server.reset_stats()
+        mine_all(server, store, REPOS[:1])  # first refresh: one page per endpoint at the watermark
+        first_refresh = server.stats["counted"]
+        server.reset_stats()
+        mine_all(server, store, REPOS[:1])  # second refresh: conditional requests answered 304
+        second = server.stats
+    assert first_refresh <= 2
+    assert second["counted"] == 0 and second["not_modified"] == 2
+
+
+def test_refresh_fetches_only_what_changed(tmp_path):
+    corpus = bulk_corpus(REPOS[:1], issues_per_repo=300, comments_per_issue=2.0, seed=3)
+    store = warehouse(tmp_path)
+    with FakeGitHub(corpus, token=TOKEN) as server:
+        mine_all(server, store, REPOS[:1])
+        repo = REPOS[0]
+        server.update_issue(repo, 7, title="edited title")
+        server.add_comment(repo, {"issue_url": f"https://api.github.com/repos/{repo}/issues/7",
+                                  "body": "new comment 🤖", "user": {"login": "x", "type": "User"}})
+        server.reset_stats()
+        mine_all(server, store, REPOS[:1])
+        assert server.stats["counted"] <= 2
+    assert store.scalar("SELECT title FROM raw_issues WHERE number = 7") == "edited title"
+    assert store.scalar("SELECT count(*) FROM raw_issue_comments WHERE body = 'new comment 🤖'") == 1
+    issues, distinct_issues, comments, distinct_comments = counts(store)
+    assert issues == distinct_issues and comments == distinct_comments
+
+
+def test_faults_are_retried_and_nothing_is_duplicated(tmp_path):
+    corpus = bulk_corpus(REPOS[:2], issues_per_repo=400, comments_per_issue=3.0, seed=4)
+    store = warehouse(tmp_path)
+    with FakeGitHub(corpus, token=TOKEN, fault_rate=0.08, retry_after=0, seed=9) as server:
+        stats = mine_all(server, store, REPOS[:2])
+        assert server.stats["faults"] > 0
+    n_issues = sum(len(d["issues"]) for d in corpus.values())
+    n_comments = sum(len(d["comments"]) for d in corpus.values())
+    assert counts(store) == (n_issues, n_issues, n_comments, n_comments)
+    assert stats.retries >= 1
+
+
+def test_unparseable_page_and_timeouts_are_retried(tmp_path):
+    corpus = bulk_corpus(REPOS[:1], issues_per_repo=150, comments_per_issue=1.0, seed=5)
+    store = warehouse(tmp_path)
+    with FakeGitHub(corpus, token=TOKEN, timeout_delay=1.0) as server:
+        server.fail_next(1, "not_json")
+        server.fail_next(1, "timeout")
+        mine_all(server, store, REPOS[:1], timeout_s=0.5)
+    assert counts(store)[0] == 150
+
+
+def test_primary_rate_limit_waits_for_reset(tmp_path):
+    corpus = bulk_corpus(REPOS[:1], issues_per_repo=500, comments_per_issue=0.5, seed=6)
+    store = warehouse(tmp_path)
+    messages = []
+    with FakeGitHub(corpus, token=TOKEN, rate_limit=3, rate_reset_seconds=1.0) as server:
+        with client(server, log=messages.append) as api:
+            walk_endpoint(api, store, REPOS[0], ISSUES, source="github", until=None,
+                          window_items=None, log=messages.append)
+            assert api.stats.rate_limit_waits >= 1
+    assert counts(store)[0] == 500
+    assert any("rate limit reached, waiting" in message for message in messages)
+
+
+def test_killed_walk_resumes_without_refetching_or_duplicating(tmp_path):
+    corpus = bulk_corpus(REPOS[:1], issues_per_repo=1000, comments_per_issue=0.0, seed=7)
+    store = warehouse(tmp_path)
+    with FakeGitHub(corpus, token=TOKEN) as server:
+        # Simulate a crash: the 4th page request raises inside the client, mid-walk.
+        with client(server) as api:
+            calls = {"n": 0}
+            original = api.get_page
+
+            def dying(url, etag=None):
+                calls["n"] += 1
+                if calls["n"] == 4:
+                    raise KeyboardInterrupt("killed")
+                return original(url, etag)
+
+            api.get_page = dying
+            with pytest.raises(KeyboardInterrupt):
+                walk_endpoint(api, store, REPOS[0], ISSUES, source="github", until=None,
+                              window_items=None, log=lambda m: None)
+        assert counts(store)[0] == 300
+        server.reset_stats()
+        with client(server) as api:
+            walk_endpoint(api, store, REPOS[0], ISSUES, source="github", until=None,
+                          window_items=None, log=lambda m: None)
+        assert server.stats["counted"] == 7  # pages 4..10, nothing refetched
+    assert counts(store)[:2] == (1000, 1000)
+
+
+def test_bad_token_and_unknown_repository_say_so(tmp_path):
+    corpus = bulk_corpus(REPOS[:1], issues_per_repo=10, comments_per_issue=0.0)
+    store = warehouse(tmp_path)
+    with FakeGitHub(corpus, token=TOKEN) as server:
+        with GitHubClient(api_url=server.url, token="wrong") as api, pytest.raises(GitHubAuthError) as auth:
+            walk_endpoint(api, store, REPOS[0], ISSUES, source="github", until=None,
+                          window_items=None, log=lambda m: None)
+        with client(server) as api, pytest.raises(GitHubNotFound) as missing:
+            walk_endpoint(api, store, "acme/nope", ISSUES, source="github", until=None,
+                          window_items=None, log=lambda m: None)
+    assert "401" in str(auth.value) and "GITHUB_TOKEN" in str(auth.value)
+    assert "wrong" not in str(auth.value)
+    assert "404" in str(missing.value) and "BOTSTUDY_REPOS" in str(missing.value)
+
+
+def test_malformed_items_are_skipped_and_reported(tmp_path):
+    corpus = bulk_corpus(REPOS[:1], issues_per_repo=20, comments_per_issue=1.0, seed=8)
+    corpus[REPOS[0]]["issues"][3]["created_at"] = "yesterday"
+    corpus[REPOS[0]]["comments"][0]["issue_url"] = None
+    corpus[REPOS[0]]["issues"][5]["body"] = "🙂" * 50_000 + "\u202e\u0000 RTL"
+    store = warehouse(tmp_path)
+    with FakeGitHub(corpus, token=TOKEN) as server, client(server) as api:
+        issues = walk_endpoint(api, store, REPOS[0], ISSUES, source="github", until=None,
+                               window_items=None, log=lambda m: None)
+        comments = walk_endpoint(api, store, REPOS[0], COMMENTS, source="github", until=None,
+                                 window_items=None, log=lambda m: None)
+    assert len(issues.rejects) == 1 and "created_at='yesterday'" in issues.rejects[0]
+    assert len(comments.rejects) == 1 and "issue_url" in comments.rejects[0]
+    assert store.scalar("SELECT length(body) FROM raw_issues WHERE number = ?",
+                        [corpus[REPOS[0]]["issues"][5]["number"]]) > 50_000
+
+
+@pytest.mark.slow
+def test_make_run_against_github_with_faults_uses_near_minimum_requests(tmp_path):
+    """The graph's mining assets, configured by environment only, at a scale with real caps."""
+    corpus = bulk_corpus(REPOS, issues_per_repo=2000, comments_per_issue=6.0, seed=11)
+    with FakeGitHub(corpus, token=TOKEN, fault_rate=0.05, retry_after=0, seed=3) as server:
+        env = github_env(tmp_path, server.url, GITHUB_TOKEN=TOKEN, BOTSTUDY_REPOS=",".join(REPOS))
+        run = materialize(env, selection=["raw_issues", "raw_issue_comments"])
+        assert run.success, run.failure_messages()
+        successful = server.stats["counted"] - server.stats["faults"]
+        server.reset_stats()
+        server.fault_rate = 0.0
+        again = materialize(env, selection=["raw_issues", "raw_issue_comments"])
+        assert again.success
+        refresh = server.stats["counted"]
+    assert successful <= minimum_requests(corpus) * 1.10
+    assert refresh <= 2 * len(REPOS)
+    n_issues = sum(len(d["issues"]) for d in corpus.values())
+    n_comments = sum(len(d["comments"]) for d in corpus.values())
+    assert run.sql("SELECT count(*), count(DISTINCT (repo, number)) FROM raw_issues")[0] == (n_issues, n_issues)
+    assert run.sql("SELECT count(*), count(DISTINCT (repo, comment_id)) FROM raw_issue_comments")[0] == (n_comments, n_comments)
+
+
+def test_token_never_reaches_logs_or_tables(tmp_path, caplog):
+    corpus = bulk_corpus(REPOS[:1], issues_per_repo=30, comments_per_issue=1.0)
+    with FakeGitHub(corpus, token=TOKEN) as server:
+        env = github_env(tmp_path, server.url, GITHUB_TOKEN=TOKEN, BOTSTUDY_REPOS=REPOS[0])
+        run = materialize(env, selection=["raw_issues", "raw_issue_comments"])
+    assert run.success, run.failure_messages()
+    for event in run.result.all_events:
+        assert TOKEN not in str(event)
+    assert TOKEN not in caplog.text
+    assert TOKEN.encode() not in (tmp_path / "botstudy.duckdb").read_bytes()
+    assert threading.active_count() < 50
