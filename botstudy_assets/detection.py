@@ -57,7 +57,8 @@ def load_posts(warehouse: Warehouse, repos: list[str]) -> pl.DataFrame:
 _URL = r"https?://\S+"
 _MENTION = r"@[A-Za-z0-9_-]+"
 _HEX = r"\b[0-9a-f]{7,40}\b"
-_BOT_LOGIN = re.compile(r"(?:[-_]?bot\d*|\[bot\])$", re.IGNORECASE)
+_BOT_LOGIN = re.compile(r"(?:[-_]bot|\[bot\])$", re.IGNORECASE)
+_BOT_SUFFIX = re.compile(r"[a-z]bot$", re.IGNORECASE)  # pytorchbot, but also the surname Abbot
 _AUTOMATION_LOGIN = re.compile(
     r"(butler|jenkins|(^|[-_])ci($|[-_])|automation|autobuild|gardener|copybara|kokoro|mergebot)",
     re.IGNORECASE,
@@ -122,7 +123,9 @@ def classify_account(features: dict, registry: Registry) -> AccountVerdict:
     if (features["app_share"] or 0) >= 0.5:
         signals.append((0.9, f"posts via the GitHub App {features['via_app']}"))
     if _BOT_LOGIN.search(login):
-        signals.append((0.55, "login ends in 'bot'"))
+        signals.append((0.55, "login ends in '-bot'"))
+    elif _BOT_SUFFIX.search(login):
+        signals.append((0.4, "login ends in 'bot'"))
     elif _AUTOMATION_LOGIN.search(login):
         signals.append((0.45, "login names automation (butler, jenkins, ci, …)"))
     diversity, posts, threads = features["template_diversity"], features["n_posts"], features["n_threads"]

@@ -91,7 +91,9 @@ class Registry(_Strict):
                 terms.setdefault(alias.lower(), entry)
             for account in entry.accounts:
                 base = account.lower().removesuffix("[bot]")
-                if len(base) >= 6:  # short logins ("ci", "bors") are everyday words
+                # A login names its bot in prose only when it cannot be an everyday word:
+                # "facebook-github-bot" or "tensorflowbutler" can, "welcome" or "lock" cannot.
+                if re.search(r"[-_\d]|bot|butler", base):
                     terms.setdefault(base, entry)
         return terms
 
