@@ -19,7 +19,7 @@ import polars as pl
 
 from . import stats
 from .config import StudyConfig
-from .detection import LabelFileError, load_posts, validated_true_positives, bot_accounts
+from .detection import UNNAMED_BOT, LabelFileError, bot_accounts, load_posts, validated_true_positives
 from .quality import Expectation, run_expectations
 from .reference_data import CATEGORIES, Codebook, Registry, load_codebook, load_keywords, load_registry
 from .storage import Warehouse
@@ -89,8 +89,11 @@ class AutoCoder:
         found = [name for hit, name in self.names.names(text) if hit.in_prose]
         for hit in self.keywords.hits(text):
             if hit.in_prose and not self.keywords.context(text, hit)[0]:
-                entry = self.registry.entry_for_login(hit.token.lstrip("@"))
-                found.append(entry.name if entry else hit.token.lstrip("@"))
+                token = hit.token.lstrip("@")
+                entry = self.registry.entry_for_login(token)
+                # "the bot" names no bot; "@somebot" or "foo-bot" names one we do not know.
+                found.append(entry.name if entry else
+                             token if len(token) > 4 and not token.lower().startswith("bot") else UNNAMED_BOT)
         return found
 
     def code_thread(self, posts: list[dict]) -> list[Label]:

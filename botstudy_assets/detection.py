@@ -12,6 +12,7 @@ decisions in `validation.csv` overriding, and `validated_true_positives` keeps t
 
 
 import csv
+import dataclasses
 import json
 import re
 from collections import defaultdict
@@ -31,6 +32,7 @@ from .textmatch import KeywordMatcher, NameMatcher, snippet
 GROUP = "detection"
 CHANNELS = ("keyword", "bot_activity", "named_service")
 REVIEW_BELOW = 0.75  # auto decisions less sure than this go to the review sheet
+UNNAMED_BOT = "unnamed bot"  # "the bot" in prose names no particular bot
 
 # -------------------------------------------------------------------------------------- posts
 
@@ -259,22 +261,28 @@ def candidate_rows(threads: dict[tuple[str, int], ThreadEvidence]) -> pl.DataFra
                 "matched": sorted({item.service or item.matched for item in items}),
                 "first_location": first.location, "first_post_id": first.post_id,
                 "snippet": first.snippet,
-                "evidence": json.dumps([_evidence_json(item) for item in items[:25]], ensure_ascii=False),
+                "evidence": json.dumps([_evidence_json(item) for item in items], ensure_ascii=False),
             })
     return pl.DataFrame(rows, schema=CANDIDATE_SCHEMA).sort(["repo", "number", "channel"])
 
 
 def _evidence_json(item: Evidence) -> dict:
-    where = item.location if item.location != "comment" else f"comment {item.post_id}"
-    data = {"where": where, "author": item.author, "matched": item.matched, "snippet": item.snippet}
-    for flag in ("in_code", "in_quote", "negative", "development"):
-        if getattr(item, flag):
-            data[flag] = True
-    if item.service:
-        data["service"] = item.service
-    if item.channel == "bot_activity":
-        data["bot_score"] = item.score
-    return data
+    """Lossless, so that decisions are made from the stored evidence alone; flags that are off
+    and empty fields are left out to keep the column readable."""
+    return {key: value for key, value in dataclasses.asdict(item).items()
+            if key != "channel" and value not in (False, None, 0.0)}
+
+
+def evidence_from_candidates(candidates: pl.DataFrame) -> dict[tuple[str, int], ThreadEvidence]:
+    """The evidence `keyword_candidates` stored, grouped by thread again."""
+    threads: dict[tuple[str, int], ThreadEvidence] = defaultdict(ThreadEvidence)
+    for repo, number, channel, evidence in candidates.select("repo", "number", "channel", "evidence").iter_rows():
+        for item in json.loads(evidence):
+            item.setdefault("post_id", 0)
+            item.setdefault("author", None)
+            item.setdefault("author_is_bot", False)
+            threads[(repo, number)].items.append(Evidence(channel=channel, **item))
+    return threads
 
 
 # ---------------------------------------------------------------------------------- decisions
@@ -319,7 +327,7 @@ def decide(evidence: ThreadEvidence, registry: Registry, bot_logins: set[str]) -
     developmental = [item for item in human_prose if item.development and not item.negative]
     if known or developmental:
         chosen = known or developmental
-        names = sorted({_display(item, registry) for item in known}) or ["unnamed bot"]
+        names = sorted({_display(item, registry) for item in known}) or [UNNAMED_BOT]
         return Decision(True, 0.85 if known else 0.8, "bot_discussed",
                         f"people discuss a development bot: “{chosen[0].snippet[:120]}”", names)
     services = [item for item in evidence.of("named_service") if item.in_prose]
@@ -330,7 +338,7 @@ def decide(evidence: ThreadEvidence, registry: Registry, bot_logins: set[str]) -
     if generic:
         return Decision(True, 0.6, "bot_mentioned",
                         f"mentions a bot without clear context: “{generic[0].snippet[:120]}”",
-                        ["unnamed bot"])
+                        [UNNAMED_BOT])
     keyword = evidence.of("keyword")
     if any(item.in_prose and item.negative for item in keyword):
         hit = next(item for item in keyword if item.in_prose and item.negative)
@@ -459,20 +467,15 @@ def bot_accounts(study: StudyConfig, warehouse: Warehouse) -> dg.MaterializeResu
                     bot_kinds=dg.MetadataValue.md(kinds.to_pandas().to_markdown(index=False)))
 
 
-def _thread_evidence(study: StudyConfig, warehouse: Warehouse):
-    registry, matcher, names = _reference(study)
-    posts = load_posts(warehouse, study.repo_list())
-    accounts = warehouse.query("SELECT login, is_bot, bot_score FROM bot_accounts")
-    return registry, accounts, collect_evidence(posts, accounts, matcher, names)
-
-
 @dg.asset(group_name=GROUP, deps=[raw_issues, raw_issue_comments, bot_accounts],
           compute_kind="polars",
           description="Candidate threads, one row per (repo, number, channel) with evidence: "
                       "channel = 'keyword' is the paper's funnel.")
 def keyword_candidates(study: StudyConfig, warehouse: Warehouse) -> dg.MaterializeResult:
-    _, _, threads = _thread_evidence(study, warehouse)
-    candidates = candidate_rows(threads)
+    _, matcher, names = _reference(study)
+    posts = load_posts(warehouse, study.repo_list())
+    accounts = warehouse.query("SELECT login, is_bot, bot_score FROM bot_accounts")
+    candidates = candidate_rows(collect_evidence(posts, accounts, matcher, names))
     per_channel = candidates["channel"].value_counts().sort("channel")
     return _written(warehouse, "keyword_candidates", candidates,
                     threads=candidates.select("repo", "number").n_unique(),
@@ -483,7 +486,9 @@ def keyword_candidates(study: StudyConfig, warehouse: Warehouse) -> dg.Materiali
           description="A decision for every candidate thread: true positive or not, the basis, "
                       "a reason, a confidence, and who decided (auto or a person).")
 def candidate_decisions(study: StudyConfig, warehouse: Warehouse) -> dg.MaterializeResult:
-    registry, accounts, threads = _thread_evidence(study, warehouse)
+    registry = load_registry(study.registry_file)
+    threads = evidence_from_candidates(warehouse.query("SELECT * FROM keyword_candidates"))
+    accounts = warehouse.query("SELECT login, is_bot FROM bot_accounts")
     issues = warehouse.query("SELECT repo, number, title, html_url FROM raw_issues "
                              "WHERE list_contains(?, repo)", [study.repo_list()])
     known = {(row[0], row[1]) for row in issues.select("repo", "number").iter_rows()}

@@ -9,7 +9,7 @@ import polars as pl
 
 from .coding import AUTO, agreement_metrics, coded_labels, final_labels
 from .config import StudyConfig, library_name
-from .detection import PAPER_FUNNEL, bot_funnel, candidate_decisions, validated_true_positives
+from .detection import PAPER_FUNNEL, UNNAMED_BOT, bot_funnel, candidate_decisions, validated_true_positives
 from .quality import Expectation, run_expectations
 from .reference_data import CATEGORIES, load_codebook
 from .storage import Warehouse
@@ -50,7 +50,7 @@ def summarize_categories(final: pl.DataFrame, auto: pl.DataFrame, tps: pl.DataFr
         part = credited.filter(pl.col("category") == category)
         count = part.select("repo", "number").n_unique()
         bots = sorted({bot for entry in part["credited"].to_list() if entry for bot in entry
-                       if bot and bot != "unnamed bot"})
+                       if bot and bot != UNNAMED_BOT})
         paper = PAPER_PROPORTIONS[category]
         rows.append({
             "category": category, "label": labels.get(category, category), "bots": bots,

@@ -1,9 +1,15 @@
 """Shared fixtures: graph runs are expensive, so each is made once per session."""
 
+import os
+
 import pytest
 
 from botstudy_tests.fake_github import FakeGitHub
 from botstudy_tests.harness import devset_corpus, github_env, load_devset, materialize, sample_env
+
+# Tests, like `make`, keep everything on this machine.
+os.environ["DAGSTER_DISABLE_TELEMETRY"] = "1"
+os.environ["GX_ANALYTICS_ENABLED"] = "false"
 
 
 @pytest.fixture(scope="session")

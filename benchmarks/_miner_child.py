@@ -1,0 +1,137 @@
+"""Child process of `benchmarks.mining_benchmark`: materialize the mining assets once.
+
+Run as `python -m benchmarks._miner_child OUT.json` with the botstudy settings in the
+environment (BOTSTUDY_SOURCE=github, BOTSTUDY_GITHUB_API_URL, GITHUB_TOKEN, BOTSTUDY_REPOS,
+BOTSTUDY_DB, ...). It does what `botstudy_tests.harness.materialize` does (the real Dagster
+assets `raw_issues` + `raw_issue_comments`, in-process, on an ephemeral instance) but keeps the
+instance so that step start/end times can be read from its event log, and samples its own RSS
+every 0.1 s so the parent can say *which step* the memory peak belongs to. The parent measures
+wall time and peak RSS from outside (os.wait4); this file only adds the attribution.
+
+Only the standard library is imported before the clock starts, so the import cost of Dagster
+and botstudy is part of what is measured (and reported separately as `import_s`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+
+SELECTION = ("raw_issues", "raw_issue_comments")
+SAMPLE_EVERY_S = 0.1
+
+
+def rss_bytes() -> int:
+    """Current resident set size of this process (Linux /proc; 0 elsewhere)."""
+    try:
+        with open("/proc/self/statm", "rb") as handle:
+            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+class RssSampler(threading.Thread):
+    def __init__(self, started: float):
+        super().__init__(name="rss-sampler", daemon=True)
+        self.started = started
+        self.samples: list[tuple[float, int]] = []
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        while not self._halt.is_set():
+            self.samples.append((time.time(), rss_bytes()))
+            self._halt.wait(SAMPLE_EVERY_S)
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join(timeout=2)
+        self.samples.append((time.time(), rss_bytes()))
+
+
+def _plain(value):
+    """Dagster metadata values -> JSON-able Python values."""
+    inner = getattr(value, "value", value)
+    if isinstance(inner, (str, int, float, bool)) or inner is None:
+        return inner
+    return str(inner)
+
+
+def main(out_path: str) -> int:
+    started_wall = time.time()
+    sampler = RssSampler(started_wall)
+    sampler.start()
+    result: dict = {"started": started_wall, "rss_at_start": rss_bytes()}
+    try:
+        import dagster as dg
+
+        from botstudy_assets.definitions import build_definitions
+        from botstudy_tests.harness import SETTINGS, environment
+
+        result["import_s"] = time.time() - started_wall
+        result["rss_after_import"] = rss_bytes()
+        env = {name: os.environ[name] for name in SETTINGS if os.environ.get(name)}
+        run_started = time.time()
+        with environment(env):
+            defs = build_definitions()
+            job = defs.resolve_job_def("botstudy_refresh")
+            instance = dg.DagsterInstance.ephemeral()
+            run = job.execute_in_process(
+                instance=instance, raise_on_error=False,
+                asset_selection=[dg.AssetKey(name) for name in SELECTION])
+        result["materialize_s"] = time.time() - run_started
+        result["success"] = bool(run.success)
+        result["failures"] = []
+        result["checks"] = {}
+        result["metadata"] = {}
+        for event in run.all_events:
+            kind = event.event_type_value
+            if kind == "STEP_FAILURE":
+                error = event.event_specific_data.error
+                result["failures"].append(f"{event.step_key}: {error.to_string() if error else '?'}")
+            elif kind == "ASSET_CHECK_EVALUATION":
+                data = event.event_specific_data
+                result["checks"][data.check_name] = bool(data.passed)
+            elif kind == "ASSET_MATERIALIZATION":
+                materialization = event.event_specific_data.materialization
+                result["metadata"][materialization.asset_key.to_user_string()] = {
+                    key: _plain(value) for key, value in materialization.metadata.items()}
+        steps: dict[str, dict] = {}
+        for record in instance.all_logs(run.run_id):
+            event = record.dagster_event
+            if event is None or not event.step_key:
+                continue
+            if event.event_type_value == "STEP_START":
+                steps.setdefault(event.step_key, {})["start"] = record.timestamp
+            elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
+                steps.setdefault(event.step_key, {})["end"] = record.timestamp
+        result["steps"] = steps
+    except BaseException as error:  # report, then let the parent see a non-zero exit
+        import traceback
+
+        result["success"] = False
+        result["exception"] = traceback.format_exc()
+        if not isinstance(error, Exception):
+            raise
+    finally:
+        sampler.stop()
+        samples = sampler.samples
+        peak_at, peak = max(samples, key=lambda sample: sample[1]) if samples else (0.0, 0)
+        result["rss_peak_sampled"] = peak
+        result["rss_peak_at"] = peak_at
+        result["rss_at_end"] = samples[-1][1] if samples else 0
+        for step in result.get("steps", {}).values():
+            inside = [rss for at, rss in samples if step.get("start", 0) <= at <= step.get("end", 1e18)]
+            step["rss_peak"] = max(inside, default=0)
+        # A coarse timeline (at most ~200 points) for the report's curious reader.
+        stride = max(1, len(samples) // 200)
+        result["rss_timeline"] = [(round(at - started_wall, 2), rss) for at, rss in samples[::stride]]
+        with open(out_path, "w", encoding="utf-8") as handle:
+            json.dump(result, handle)
+    return 0 if result.get("success") else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
