@@ -22,6 +22,9 @@ import time
 
 SELECTION = ("raw_issues", "raw_issue_comments")
 SAMPLE_EVERY_S = 0.1
+STACK_DEPTH = 8
+IDLE_FILES = ("threading.py", "_monitor.py", "selectors.py")
+WATCH_ABOVE = int(float(os.environ.get("BENCH_WATCH_RSS_MB", "700")) * 1024**2)
 
 
 def rss_bytes() -> int:
@@ -33,16 +36,57 @@ def rss_bytes() -> int:
         return 0
 
 
+def vm_hwm_bytes() -> int:
+    """This process' RSS high-water mark since exec (VmHWM), which no sampling can miss."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def thread_stacks(skip: int) -> list[str]:
+    """The innermost frames of every thread but `skip` (which code was running, not why)."""
+    import traceback
+
+    stacks = []
+    names = {thread.ident: thread.name for thread in threading.enumerate()}
+    for ident, frame in sys._current_frames().items():
+        if ident == skip:
+            continue
+        frames = traceback.extract_stack(frame)
+        innermost = frames[-1] if frames else None
+        if innermost is None or innermost.filename.endswith(IDLE_FILES) or "work_queue.get" in (innermost.line or ""):
+            continue  # idle: waiting on a lock, a condition or an empty work queue
+        frames = frames[-STACK_DEPTH:]
+        stacks.append(f"thread {names.get(ident, ident)}:\n" + "".join(traceback.format_list(frames)))
+    return stacks
+
+
 class RssSampler(threading.Thread):
-    def __init__(self, started: float):
+    """Samples RSS; whenever a new peak above `watch_above` bytes is seen, notes every
+    thread's stack, so the report can say what was running at the memory peak."""
+
+    def __init__(self, started: float, watch_above: int):
         super().__init__(name="rss-sampler", daemon=True)
         self.started = started
+        self.watch_above = watch_above
         self.samples: list[tuple[float, int]] = []
+        self.peak = 0
+        self.peak_stacks: list[str] = []
         self._halt = threading.Event()
 
     def run(self) -> None:
         while not self._halt.is_set():
-            self.samples.append((time.time(), rss_bytes()))
+            rss = rss_bytes()
+            self.samples.append((time.time(), rss))
+            if rss > self.peak:
+                self.peak = rss
+                if rss > self.watch_above:
+                    self.peak_stacks = thread_stacks(threading.get_ident())
             self._halt.wait(SAMPLE_EVERY_S)
 
     def stop(self) -> None:
@@ -61,7 +105,7 @@ def _plain(value):
 
 def main(out_path: str) -> int:
     started_wall = time.time()
-    sampler = RssSampler(started_wall)
+    sampler = RssSampler(started_wall, WATCH_ABOVE)
     sampler.start()
     result: dict = {"started": started_wall, "rss_at_start": rss_bytes()}
     try:
@@ -122,6 +166,8 @@ def main(out_path: str) -> int:
         result["rss_peak_sampled"] = peak
         result["rss_peak_at"] = peak_at
         result["rss_at_end"] = samples[-1][1] if samples else 0
+        result["vm_hwm"] = vm_hwm_bytes()
+        result["peak_stacks"] = sampler.peak_stacks
         for step in result.get("steps", {}).values():
             inside = [rss for at, rss in samples if step.get("start", 0) <= at <= step.get("end", 1e18)]
             step["rss_peak"] = max(inside, default=0)

@@ -63,6 +63,8 @@ TARGET_REFRESH_PER_ENDPOINT_REPO = 1
 TARGET_PEAK_RSS = 1 * GB
 TARGET_PERCEVAL_RATIO = 20.0
 
+EXTRA_MINER_ENV: dict[str, str] = {}  # --miner-env
+CODE_ROOT = [ROOT]  # --code-root: where botstudy_assets and botstudy_tests are imported from
 PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy", "ftp_proxy", "HTTP_PROXY", "HTTPS_PROXY",
               "ALL_PROXY", "FTP_PROXY")
 
@@ -111,6 +113,21 @@ def minimum_requests(corpus: dict) -> int:
                for d in corpus.values())
 
 
+def watermark_ties(corpus: dict) -> list[tuple[str, str, str, int]]:
+    """Per repo and endpoint: the newest updated_at and how many items share that second.
+
+    GitHub's `since` is inclusive and has 1 s resolution, so a refresh that starts at the
+    watermark re-reads all of these (ceil(n/100) pages) unless its ETag answers 304.
+    """
+    ties = []
+    for repo, data in corpus.items():
+        for endpoint in ("issues", "comments"):
+            stamps = [item.get("updated_at") or "" for item in data[endpoint]]
+            newest = max(stamps, default="")
+            ties.append((repo, endpoint, newest, stamps.count(newest)))
+    return ties
+
+
 def corpus_size(corpus: dict) -> tuple[int, int]:
     return (sum(len(d["issues"]) for d in corpus.values()),
             sum(len(d["comments"]) for d in corpus.values()))
@@ -132,15 +149,20 @@ def clean_env(extra: dict[str, str]) -> dict[str, str]:
 
 def run_measured(cmd: list[str], *, env: dict[str, str], cwd: Path, timeout_s: float,
                  stdout_path: Path, stderr_path: Path) -> dict:
-    """Run `cmd` in its own session; wall time, exit code and peak RSS of that child alone.
+    """Run `cmd` in its own session; wall time, exit code and peak RSS of that command alone.
 
-    The child is reaped with os.wait4, whose rusage covers exactly this child (and whatever
-    descendants it waited for), unlike RUSAGE_CHILDREN, which is a max over all children so far.
+    The command is started by the small `_measure.py` launcher, which reaps it with os.wait4:
+    that rusage covers exactly this command (and whatever descendants it waited for), unlike
+    RUSAGE_CHILDREN, a max over all children so far, and unlike a child forked straight from
+    this big process, whose ru_maxrss would start at this process' RSS (see _measure.py).
     On timeout the whole process group is terminated, then killed.
     """
+    measure_json = stdout_path.with_suffix(".rusage.json")
+    measure_json.unlink(missing_ok=True)
+    launcher = [sys.executable, str(BENCH_DIR / "_measure.py"), str(measure_json), "--"]
     with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
         started = time.monotonic()
-        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=out, stderr=err,
+        proc = subprocess.Popen(launcher + cmd, env=env, cwd=cwd, stdout=out, stderr=err,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
         timed_out = False
         try:
@@ -158,9 +180,12 @@ def run_measured(cmd: list[str], *, env: dict[str, str], cwd: Path, timeout_s: f
             raise
         wall = time.monotonic() - started
     proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen.wait
-    return {"wall_s": wall, "returncode": proc.returncode, "timed_out": timed_out,
-            "maxrss_bytes": usage.ru_maxrss * 1024,  # Linux reports KiB
-            "user_s": usage.ru_utime, "sys_s": usage.ru_stime}
+    result = {"wall_s": wall, "returncode": proc.returncode, "timed_out": timed_out,
+              "maxrss_bytes": 0, "user_s": 0.0, "sys_s": 0.0, "rusage_source": "none (killed)"}
+    if measure_json.exists():  # the launcher's figures for the command itself
+        result.update(json.loads(measure_json.read_text(encoding="utf-8")), timed_out=timed_out,
+                      rusage_source="wait4 in launcher")
+    return result
 
 
 def stop_group(proc: subprocess.Popen):
@@ -212,7 +237,8 @@ def miner_env(api_url: str, repos: list[str], workdir: Path) -> dict[str, str]:
         "BOTSTUDY_LABELS_DIR": str(labels),
         "BOTSTUDY_REPORTS_DIR": str(workdir / "reports"),
         "DAGSTER_HOME": str(workdir / "dagster_home"),
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": str(CODE_ROOT[0]),
+        **EXTRA_MINER_ENV,
     })
 
 
@@ -222,7 +248,8 @@ def run_miner(server, env: dict[str, str], workdir: Path, label: str, timeout_s:
     out_json = workdir / f"{label}.json"
     server.reset_stats()
     measured = run_measured(
-        [sys.executable, "-m", "benchmarks._miner_child", str(out_json)], env=env, cwd=ROOT,
+        [sys.executable, str(BENCH_DIR / "_miner_child.py"), str(out_json)], env=env,
+        cwd=CODE_ROOT[0],
         timeout_s=timeout_s, stdout_path=workdir / f"{label}.stdout.log",
         stderr_path=workdir / f"{label}.stderr.log")
     stats = server.stats
@@ -288,7 +315,7 @@ def scale_benchmark(args, workdir: Path) -> dict:
     result = {
         "split": [(repo, len(corpus[repo]["issues"]), len(corpus[repo]["comments"])) for repo, _ in split],
         "issues": n_issues, "comments": n_comments, "minimum": minimum_requests(corpus),
-        "build_s": build_s, "runs": [],
+        "build_s": build_s, "runs": [], "ties": watermark_ties(corpus),
     }
     scale_dir = workdir / "scale"
     scale_dir.mkdir(parents=True, exist_ok=True)
@@ -432,6 +459,24 @@ def machine_facts() -> dict:
             "platform": platform.platform(), "versions": versions}
 
 
+def code_version(code_root: Path) -> str:
+    """Which botstudy code ran: the work tree's HEAD and its uncommitted changes, or a snapshot."""
+    def git(*argv: str) -> str:
+        try:
+            return subprocess.run(["git", "-C", str(ROOT), *argv], capture_output=True, text=True,
+                                  timeout=30).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    if code_root != ROOT:
+        marker = code_root / "SNAPSHOT_OF"
+        origin = marker.read_text().strip() if marker.exists() else "unknown commit"
+        return f"snapshot at {code_root} ({origin}); work tree HEAD {head}"
+    dirty = git("status", "--porcelain", "--", "botstudy_assets", "botstudy_tests").splitlines()
+    changed = ", ".join(line[3:] for line in dirty)
+    return f"work tree {ROOT}, HEAD {head}" + (f" + uncommitted changes in {changed}" if changed else "")
+
+
 def fmt_int(value) -> str:
     return f"{value:,}" if isinstance(value, int) else str(value)
 
@@ -448,6 +493,8 @@ def render(results: dict) -> str:
         f"Produced by `{results['command']}` on {results['date']} "
         f"(total {results['total_s'] / 60:.1f} min).",
         "",
+        f"Code: {results.get('code', '?')}.",
+        "",
         f"Machine: {facts['nproc']} CPUs ({facts['cpu'] or 'unknown model'}), "
         f"{facts['mem_gib']:.1f} GiB memory, Python {facts['python']} on {facts['platform']}; "
         + ", ".join(f"{k} {v}" for k, v in facts["versions"].items()) + ".",
@@ -462,6 +509,9 @@ def render(results: dict) -> str:
         "401s and rate-limited answers), as counted by the server.",
         "",
     ]
+    if results.get("miner_env"):
+        lines += ["Extra environment for the miner: " + ", ".join(
+            f"`{k}={v}`" for k, v in results["miner_env"].items()) + ".", ""]
     if "scale" in results:
         lines += render_scale(results["scale"])
     if "perceval" in results:
@@ -536,11 +586,23 @@ def render_scale(scale: dict) -> list[str]:
                          f"{'yes' if steady['verification']['exactly_once'] else '**no**'} | exactly once | "
                          f"{verdict(steady['verification']['exactly_once'])} |")
     lines.append("")
+    ties = scale.get("ties") or []
+    if ties:
+        predicted = sum(math.ceil(n / 100) for *_, n in ties)
+        lines += ["Items sharing the newest `updated_at` second (GitHub's `since` is inclusive with "
+                  "1 s resolution, so a refresh from the watermark re-reads them unless its ETag "
+                  f"answers 304; without any 304 that is Σ ceil(n/100) = {predicted} pages):", "",
+                  "| repository | endpoint | newest updated_at | items at that second | pages |",
+                  "|---|---|---|---:|---:|"]
+        lines += [f"| {repo} | {endpoint} | {newest} | {n:,} | {math.ceil(n / 100)} |"
+                  for repo, endpoint, newest, n in ties]
+        lines.append("")
     lines += render_run_details(scale["runs"])
     return lines
 
 
 def render_run_details(runs: list[dict]) -> list[str]:
+    stacks: list[tuple[str, list[str]]] = []
     lines = ["Requests by endpoint and status, per run (server's count):", "",
              "| run | by endpoint | by status | retries (client) | window restarts |",
              "|---|---|---|---:|---|"]
@@ -567,10 +629,13 @@ def render_run_details(runs: list[dict]) -> list[str]:
         child = run["child"]
         if child.get("rss_after_import"):
             lines.append(f"- {run['label']}: RSS after importing Dagster + botstudy "
-                         f"{child['rss_after_import'] / MB:,.0f} MiB, sampled peak "
+                         f"{child['rss_after_import'] / MB:,.0f} MiB; peak {run['maxrss_bytes'] / MB:,.0f} MiB "
+                         f"(wait4), VmHWM {child.get('vm_hwm', 0) / MB:,.0f} MiB, sampled "
                          f"{child.get('rss_peak_sampled', 0) / MB:,.0f} MiB at "
-                         f"{child.get('rss_peak_at', 0) - child.get('started', 0):.1f} s, at exit "
+                         f"{child.get('rss_peak_at', 0) - child.get('started', 0):.1f} s; at exit "
                          f"{child.get('rss_at_end', 0) / MB:,.0f} MiB.")
+        if child.get("peak_stacks"):
+            stacks.append((run["label"], child["peak_stacks"]))
         if not run["success"]:
             lines += ["", f"**{run['label']} failed** (exit {run['returncode']}"
                       f"{', timed out' if run['timed_out'] else ''}). Failures:", "", "```"]
@@ -582,6 +647,11 @@ def render_run_details(runs: list[dict]) -> list[str]:
         if failed_checks:
             lines.append(f"- {run['label']}: asset checks that did not pass: {', '.join(failed_checks)}")
     lines.append("")
+    for label, thread_stacks in stacks:
+        lines += ["<details><summary>" + label + ": what each thread was running when the sampled "
+                  "RSS reached its peak (innermost frames)</summary>", "", "```"]
+        lines += [stack.rstrip() for stack in thread_stacks]
+        lines += ["```", "", "</details>", ""]
     return lines
 
 
@@ -669,6 +739,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="the fake's primary rate limit per hour (GitHub: 5000)")
     parser.add_argument("--miner-timeout", type=float, default=3 * 3600, help="seconds per miner run")
     parser.add_argument("--perceval-timeout", type=float, default=20 * 60)
+    parser.add_argument("--miner-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="extra environment for the miner child (experiments, e.g. "
+                             "MALLOC_ARENA_MAX=2); recorded in the results")
+    parser.add_argument("--code-root", type=Path, default=ROOT,
+                        help="checkout whose botstudy_assets/botstudy_tests are benchmarked (e.g. a "
+                             "`git archive HEAD` snapshot, to measure a commit while the work tree "
+                             "is being edited); default: this work tree")
     parser.add_argument("--skip-scale", action="store_true")
     parser.add_argument("--skip-perceval", action="store_true")
     parser.add_argument("--workdir", type=Path, help="scratch directory (default: a new temp dir)")
@@ -679,7 +756,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    sys.path.insert(0, str(ROOT))
+    CODE_ROOT[0] = args.code_root.resolve()
+    sys.path.insert(0, str(CODE_ROOT[0]))
+    for assignment in args.miner_env:
+        name, _, value = assignment.partition("=")
+        EXTRA_MINER_ENV[name] = value
     started = time.monotonic()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="botstudy-mining-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -690,6 +771,7 @@ def main(argv: list[str] | None = None) -> int:
                       if (sys.argv[1:] if argv is None else argv) else ""),
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine_facts(), "rate_limit": args.rate_limit, "errors": {},
+        "miner_env": dict(EXTRA_MINER_ENV), "code": code_version(CODE_ROOT[0]),
     }
     try:
         for section, enabled, function in (("scale", not args.skip_scale, scale_benchmark),

@@ -151,9 +151,29 @@ def _split_categories(value: str) -> list[str]:
     return [part.strip() for part in value.replace("|", ";").replace(",", ";").split(";") if part.strip()]
 
 
-def read_label_csv(path: Path, known: set[IssueKey]) -> dict[IssueKey, frozenset[str]]:
+@dataclass(frozen=True)
+class StudyScope:
+    """The issues label files may name: those mined for the studied repositories."""
+
+    known: frozenset[IssueKey]
+    repos: frozenset[str]
+    snapshot: bool = False  # BOTSTUDY_UNTIL is set, so issues created later were not mined
+
+    def outside(self, key: IssueKey) -> str | None:
+        """Why a labelled issue lies outside this study (to be skipped, with a note), or None."""
+        if key[0] not in self.repos:
+            return f"{key[0]} is not among BOTSTUDY_REPOS"
+        if self.snapshot and key not in self.known:
+            return "not in the BOTSTUDY_UNTIL snapshot"
+        return None
+
+
+def read_label_csv(path: Path, scope: StudyScope,
+                   skipped: list[str] | None = None) -> dict[IssueKey, frozenset[str]]:
     """A rater or adjudication file: repo, number, categories (`;`-separated). Every problem is
-    reported with its line; the file is refused as a whole rather than partly used."""
+    reported with its line; the file is refused as a whole rather than partly used. Rows about
+    issues outside the study (another repository, after the snapshot day) are listed in
+    `skipped` rather than refused, so one rater file serves several study configurations."""
     try:
         text = path.read_text(encoding="utf-8-sig")  # tolerate the BOM spreadsheet programs add
     except UnicodeDecodeError as error:
@@ -182,37 +202,42 @@ def read_label_csv(path: Path, known: set[IssueKey]) -> dict[IssueKey, frozenset
             continue
         key = (repo, int(number))
         categories = _split_categories(row.get("categories") or "")
+        reason = scope.outside(key)
+        if reason and skipped is not None:
+            skipped.append(f"{path.name}: line {line}: {repo}#{number} skipped ({reason})")
+            continue
         unknown = sorted(set(categories) - set(CATEGORIES))
         if unknown:
             problems.append(f"line {line}: unknown categor{'y' if len(unknown) == 1 else 'ies'} "
                             f"{', '.join(unknown)} (known: {', '.join(CATEGORIES)})")
-        if key not in known:
+        if key not in scope.known:
             problems.append(f"line {line}: {repo}#{number} is not an issue of the studied repositories")
         if key in labels:
             same = labels[key] == frozenset(categories)
             problems.append(f"line {line}: {repo}#{number} appears again "
                             + ("(duplicate row)" if same else "with different categories (contradiction)"))
-        if not unknown and key in known and key not in labels:
+        if not unknown and key in scope.known and key not in labels:
             labels[key] = frozenset(categories)
     if problems:
         raise LabelFileError(f"{path}: " + "; ".join(problems))
     return labels
 
 
-def read_raters(labels_dir: Path, known: set[IssueKey]) -> dict[str, dict[IssueKey, frozenset[str]]]:
+def read_raters(labels_dir: Path, scope: StudyScope,
+                skipped: list[str] | None = None) -> dict[str, dict[IssueKey, frozenset[str]]]:
     raters = {}
     for path in sorted((labels_dir / "coding").glob("*.csv")):
         if path.stem == AUTO:
             raise LabelFileError(f"{path}: the rater name '{AUTO}' is reserved for the automatic coder")
-        raters[path.stem] = read_label_csv(path, known)
+        raters[path.stem] = read_label_csv(path, scope, skipped)
     return raters
 
 
-def human_rows(raters: dict[str, dict[IssueKey, frozenset[str]]], labels_dir: Path) -> pl.DataFrame:
+def human_rows(raters: dict[str, dict[IssueKey, frozenset[str]]]) -> pl.DataFrame:
     rows = [
         {"repo": repo, "number": number, "category": category, "rater": rater, "bot": None,
          "rule": None, "post_location": None, "post_id": None, "evidence": None,
-         "source": str(labels_dir / "coding" / f"{rater}.csv")}
+         "source": f"coding/{rater}.csv"}
         for rater, coding in raters.items() for (repo, number), categories in coding.items()
         for category in sorted(categories)
     ]
@@ -253,10 +278,18 @@ def codings_from(labels: pl.DataFrame, universe: dict[str, set[IssueKey]]) -> di
 # -------------------------------------------------------------------------------------- assets
 
 
-def _studied_issue_keys(warehouse: Warehouse, study: StudyConfig) -> set[IssueKey]:
+def study_scope(warehouse: Warehouse, study: StudyConfig) -> StudyScope:
     frame = warehouse.query("SELECT repo, number FROM raw_issues WHERE list_contains(?, repo)",
                             [study.repo_list()])
-    return set(frame.iter_rows())
+    return StudyScope(frozenset(frame.iter_rows()), frozenset(study.repo_list()),
+                      snapshot=study.until_datetime() is not None)
+
+
+def _report_skipped(context: dg.AssetExecutionContext, skipped: list[str]) -> None:
+    for note in skipped[:50]:
+        context.log.warning(note)
+    if len(skipped) > 50:
+        context.log.warning(f"... and {len(skipped) - 50} more label rows outside the study")
 
 
 def _md(frame: pl.DataFrame) -> dg.MetadataValue:
@@ -270,14 +303,15 @@ def coded_labels(context: dg.AssetExecutionContext, study: StudyConfig,
                  warehouse: Warehouse) -> dg.MaterializeResult:
     registry = load_registry(study.registry_file)
     codebook = load_codebook(study.codebook_file, registry)
-    known = _studied_issue_keys(warehouse, study)
-    raters = read_raters(study.labels_path, known)  # read before the slow work: fail fast
+    skipped: list[str] = []
+    raters = read_raters(study.labels_path, study_scope(warehouse, study), skipped)  # fail fast
+    _report_skipped(context, skipped)
     tps = warehouse.query("SELECT repo, number FROM validated_true_positives")
     bot_logins = {login.lower() for login in
                   warehouse.query("SELECT login FROM bot_accounts WHERE is_bot")["login"].to_list()}
     coder = AutoCoder(codebook, registry, KeywordMatcher(load_keywords(study.keywords_file)), bot_logins)
     auto = auto_labels(tps, load_posts(warehouse, study.repo_list()), coder)
-    labels = pl.concat([auto, human_rows(raters, study.labels_path)])
+    labels = pl.concat([auto, human_rows(raters)])
     warehouse.replace_table("coded_labels", labels)
     uncoded = tps.join(auto.select("repo", "number"), on=["repo", "number"], how="anti").height
     context.log.info(f"coded {tps.height - uncoded} of {tps.height} true positives automatically; "
@@ -286,6 +320,7 @@ def coded_labels(context: dg.AssetExecutionContext, study: StudyConfig,
     return dg.MaterializeResult(metadata={
         "dagster/row_count": labels.height, "codebook_version": codebook.version,
         "raters": ", ".join([AUTO, *raters]), "true_positives_without_auto_label": uncoded,
+        "label_rows_outside_study": len(skipped),
         "labels_per_category": _md(counts.sort("category")),
     })
 
@@ -298,10 +333,13 @@ FINAL_SCHEMA = {"repo": pl.String, "number": pl.Int64, "category": pl.String,
           description="The categories each true positive ends with: the adjudication file, else "
                       "the human raters' majority (auto breaks ties), else the automatic coder. "
                       "category is NULL for an issue with no category.")
-def final_labels(study: StudyConfig, warehouse: Warehouse) -> dg.MaterializeResult:
-    known = _studied_issue_keys(warehouse, study)
+def final_labels(context: dg.AssetExecutionContext, study: StudyConfig,
+                 warehouse: Warehouse) -> dg.MaterializeResult:
     adjudication_file = study.labels_path / "adjudication.csv"
-    adjudicated = read_label_csv(adjudication_file, known) if adjudication_file.exists() else {}
+    skipped: list[str] = []
+    adjudicated = (read_label_csv(adjudication_file, study_scope(warehouse, study), skipped)
+                   if adjudication_file.exists() else {})
+    _report_skipped(context, skipped)
     labels = warehouse.query("SELECT repo, number, category, rater FROM coded_labels")
     tps = set(warehouse.query("SELECT repo, number FROM validated_true_positives").iter_rows())
     humans = codings_from(labels.filter(pl.col("rater") != AUTO), {})

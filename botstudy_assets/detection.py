@@ -46,11 +46,13 @@ UNION ALL
 SELECT c.repo, c.issue_number, c.comment_id, 'comment', c.author_login, c.author_type, c.via_app,
        c.body
 FROM raw_issue_comments c SEMI JOIN issues i ON i.repo = c.repo AND i.number = c.issue_number
+ORDER BY repo, number, CASE location WHEN 'title' THEN 0 WHEN 'body' THEN 1 ELSE 2 END, post_id
 """
 
 
 def load_posts(warehouse: Warehouse, repos: list[str]) -> pl.DataFrame:
-    """Every title, body and comment of the studied repositories, one row each."""
+    """Every title, body and comment of the studied repositories, one row each, in thread order
+    (so that evidence, and everything derived from it, is the same on every run)."""
     return warehouse.query(POSTS_SQL, {"repos": repos})
 
 
@@ -92,7 +94,7 @@ def account_features(posts: pl.DataFrame) -> pl.DataFrame:
             pl.col("thread").n_unique().alias("n_threads"),
             pl.col("template").n_unique().alias("n_templates"),
             (pl.col("author_type") == "Bot").any().alias("typed_bot"),
-            pl.col("author_type").mode().first().alias("github_type"),
+            pl.col("author_type").mode().sort().first().alias("github_type"),
             pl.col("via_app").is_not_null().mean().alias("app_share"),
             pl.col("via_app").drop_nulls().first().alias("via_app"),
             pl.col("repo").unique().sort().alias("repos"),

@@ -359,22 +359,24 @@ def load_sample(config: StudyConfig, warehouse: Warehouse, repos: list[str], end
                 until: dt.datetime | None) -> list[RepoReport]:
     """Load the sample through the same parser and upsert as live pages, replacing each repo's
     rows in one transaction. All files are read before anything is written."""
-    pages = {repo: read_sample_items(sample_path(config, repo, endpoint)) for repo in repos}
-    reports = []
-    for repo, items in pages.items():
-        started = time.monotonic()
-        parsed = parsing.parse_items(repo, items, endpoint.row_fn)
+    parsed_by_repo = {}
+    for repo in repos:
+        path = sample_path(config, repo, endpoint)
+        parsed = parsing.parse_items(repo, read_sample_items(path), endpoint.row_fn)
         if parsed.rejects:
-            raise SampleError(f"{sample_path(config, repo, endpoint)}: {len(parsed.rejects)} "
-                              f"malformed items, first: {parsed.rejects[0]}")
-        kept = [row for row in parsed.rows if until is None or row["created_at"] < until]
-        with warehouse.transaction() as con:
+            raise SampleError(f"{path}: {len(parsed.rejects)} malformed items, first: "
+                              f"{parsed.rejects[0]}")
+        parsed_by_repo[repo] = parsed
+    reports = []
+    # One transaction for all repositories: a killed load leaves the old table whole.
+    with warehouse.transaction() as con:
+        for repo, parsed in parsed_by_repo.items():
+            kept = [row for row in parsed.rows if until is None or row["created_at"] < until]
             con.execute(f"DELETE FROM {endpoint.table} WHERE repo = ?", [repo])
             con.execute("DELETE FROM mining_state WHERE repo = ? AND endpoint = ?", [repo, endpoint.name])
             new, _ = _upsert(con, endpoint, repo, kept, "sample", until)
-        reports.append(RepoReport(repo=repo, endpoint=endpoint.name, items_new=new,
-                                  items_skipped=len(parsed.rows) - len(kept),
-                                  seconds=round(time.monotonic() - started, 3)))
+            reports.append(RepoReport(repo=repo, endpoint=endpoint.name, items_new=new,
+                                      items_skipped=len(parsed.rows) - len(kept)))
     return reports
 
 

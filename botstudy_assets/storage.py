@@ -43,6 +43,24 @@ def frame_of(con: duckdb.DuckDBPyConnection, sql: str, params=None) -> pl.DataFr
     return pl.from_arrow(con.sql(sql, params=params).to_arrow_table())
 
 
+def connect_read_only(path: str | Path, timeout_s: float = 120.0) -> duckdb.DuckDBPyConnection:
+    """For notebooks and scripts: a read-only connection that waits while botstudy is writing.
+
+    A run holds the file only for the seconds one table takes to write, so a reader retries
+    instead of failing. Close it soon: while it is open, botstudy's next write waits for it.
+    """
+    deadline = time.monotonic() + timeout_s
+    delay = 0.05
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=True)
+        except duckdb.Error as error:
+            if not _is_lock_error(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 1.0)
+
+
 def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 

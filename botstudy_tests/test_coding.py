@@ -2,7 +2,7 @@
 
 import pytest
 
-from botstudy_assets.coding import code_post, read_label_csv, read_raters, settle
+from botstudy_assets.coding import StudyScope, code_post, read_label_csv, read_raters, settle
 from botstudy_assets.config import PROJECT_ROOT
 from botstudy_assets.detection import LabelFileError
 from botstudy_assets.reference_data import (
@@ -12,7 +12,7 @@ from botstudy_assets.stats import cohen_kappa
 
 REGISTRY = load_registry(PROJECT_ROOT / "data" / "bot_registry.yaml")
 CODEBOOK = load_codebook(PROJECT_ROOT / "data" / "codebook.yaml", REGISTRY)
-KNOWN = {("a/b", n) for n in range(1, 10)}
+KNOWN = StudyScope(frozenset(("a/b", n) for n in range(1, 10)), frozenset({"a/b"}))
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -100,6 +100,17 @@ def test_rater_named_auto_is_refused(tmp_path):
     _write(tmp_path / "coding" / "auto.csv", "repo,number,categories\n")
     with pytest.raises(LabelFileError, match="reserved"):
         read_raters(tmp_path, KNOWN)
+
+
+def test_rows_outside_the_study_are_skipped_with_a_note(tmp_path):
+    path = _write(tmp_path / "ann.csv", "repo,number,categories\na/b,1,stale\nc/d,4,stale\na/b,77,mention\n")
+    snapshot = StudyScope(KNOWN.known, KNOWN.repos, snapshot=True)
+    skipped: list[str] = []
+    assert read_label_csv(path, snapshot, skipped) == {("a/b", 1): frozenset({"stale"})}
+    assert skipped == ["ann.csv: line 3: c/d#4 skipped (c/d is not among BOTSTUDY_REPOS)",
+                       "ann.csv: line 4: a/b#77 skipped (not in the BOTSTUDY_UNTIL snapshot)"]
+    with pytest.raises(LabelFileError, match="a/b#77 is not an issue"):
+        read_label_csv(path, KNOWN, [])  # without a snapshot, a missing issue is an error
 
 
 def test_settle_prefers_adjudication_then_majority_then_auto():

@@ -1,0 +1,235 @@
+"""Reliability: killed runs, SQL readers during runs, bad input, and the token kept secret.
+
+These run `python -m botstudy_assets.run` (what `make run` runs) as a real process."""
+
+import gzip
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from botstudy_assets.config import PROJECT_ROOT
+from botstudy_assets.storage import connect_read_only
+from botstudy_tests.fake_github import FakeGitHub
+from botstudy_tests.harness import devset_corpus, load_devset
+
+VOLATILE = {"mined_at", "path", "bytes", "html_url"}  # differ between runs by design
+TOKEN = "ghp_" + "T0kenForTests" * 3
+
+
+def run_env(tmp: Path, db: Path, **extra: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith("BOTSTUDY_") and key != "GITHUB_TOKEN"}
+    env.update({"BOTSTUDY_SOURCE": "sample", "BOTSTUDY_DB": str(db),
+                "BOTSTUDY_REPORTS_DIR": str(tmp / "reports"), "DAGSTER_HOME": str(tmp / "home"),
+                "DAGSTER_DISABLE_TELEMETRY": "1", "GX_ANALYTICS_ENABLED": "false", **extra})
+    (tmp / "home").mkdir(exist_ok=True)
+    return env
+
+
+def start_run(env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "botstudy_assets.run"], cwd=PROJECT_ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+
+
+def finish_run(env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "botstudy_assets.run"], cwd=PROJECT_ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def fingerprints(db: Path) -> dict[str, tuple]:
+    """Order-independent content hash of every table, ignoring columns that differ by design."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        tables = [name for (name,) in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()]
+        result = {}
+        for table in tables:
+            columns = [f'"{name}"' for (name,) in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]).fetchall()
+                if name not in VOLATILE]
+            result[table] = con.execute(
+                f'SELECT count(*), sum(hash(x)) FROM (SELECT {", ".join(columns)} FROM "{table}") x').fetchone()
+    return result
+
+
+def kill_at_step(env: dict[str, str], step: str) -> str:
+    """Start a run and SIGKILL it the moment Dagster starts `step`."""
+    process = start_run(env)
+    seen = []
+    for line in process.stdout:
+        seen.append(line)
+        if f'Started execution of step "{step}"' in line:
+            os.killpg(process.pid, signal.SIGKILL)
+            break
+    process.wait(timeout=60)
+    assert process.returncode == -signal.SIGKILL, "".join(seen[-30:])
+    return "".join(seen)
+
+
+def test_sigkill_at_any_stage_leaves_each_table_old_or_new_and_a_rerun_completes(tmp_path):
+    old_db, new_db = tmp_path / "old.duckdb", tmp_path / "new.duckdb"
+    # Two complete runs that differ in every table: a 2019 snapshot and the whole sample.
+    assert finish_run(run_env(tmp_path, old_db, BOTSTUDY_UNTIL="2019-06-01")).returncode == 0
+    assert finish_run(run_env(tmp_path, new_db)).returncode == 0
+    old, new = fingerprints(old_db), fingerprints(new_db)
+    assert all(old[table] != new[table] for table in ("raw_issues", "coded_labels", "category_summary"))
+    victim = tmp_path / "victim.duckdb"
+    shutil.copy(old_db, victim)
+    env = run_env(tmp_path, victim)
+    for step in ("raw_issue_comments", "keyword_candidates", "coded_labels", "category_summary"):
+        kill_at_step(env, step)
+        now = fingerprints(victim)
+        torn = {table: value for table, value in now.items() if value not in (old[table], new[table])}
+        assert not torn, f"killed at {step}: tables neither old nor new: {sorted(torn)}"
+    rerun = finish_run(env)
+    assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
+    assert fingerprints(victim) == new
+
+
+def test_sql_readers_during_a_run_neither_fail_it_nor_fail_for_long(tmp_path):
+    db = tmp_path / "busy.duckdb"
+    env = run_env(tmp_path, db)
+    assert finish_run(env).returncode == 0  # a database readers can open from the start
+    process = start_run(env)
+    waits, reads, stop = [], [], threading.Event()
+
+    def reader() -> None:
+        while not stop.is_set():
+            started = time.monotonic()
+            con = connect_read_only(db, timeout_s=120)
+            try:
+                reads.append(con.execute("SELECT count(*) FROM raw_issues").fetchone()[0])
+                if len(reads) == 5:
+                    time.sleep(2)  # a notebook that keeps its connection open for a while
+            finally:
+                con.close()
+            waits.append(time.monotonic() - started)
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    output, _ = process.communicate(timeout=300)
+    stop.set()
+    thread.join(timeout=150)
+    assert process.returncode == 0, output[-3000:]
+    assert len(reads) >= 10 and all(count > 0 for count in reads)
+    print(f"\n{len(reads)} reads during the run; longest wait for the lock {max(waits):.2f} s")
+
+
+def test_multiprocess_executor_steps_share_the_file(tmp_path):
+    """Each step in its own process, two at a time: lock waits instead of lock failures."""
+    import dagster as dg
+
+    from botstudy_tests.harness import environment
+
+    env = {"BOTSTUDY_SOURCE": "sample", "BOTSTUDY_DB": str(tmp_path / "mp.duckdb"),
+           "BOTSTUDY_REPORTS_DIR": str(tmp_path / "reports")}
+    (tmp_path / "home").mkdir()
+    with environment(env), dg.instance_for_test(temp_dir=str(tmp_path / "home")) as instance:
+        result = dg.execute_job(
+            dg.reconstructable(_multiprocess_job), instance=instance,
+            run_config={"execution": {"config": {"max_concurrent": 2,
+                                                 "start_method": {"forkserver": {}}}}},
+        )
+        assert result.success, [str(e.event_specific_data.error) for e in result.all_events
+                                if e.event_type_value == "STEP_FAILURE"]
+    with duckdb.connect(env["BOTSTUDY_DB"], read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM category_summary").fetchone()[0] == 9
+
+
+def _multiprocess_job():
+    import dagster as dg
+
+    from botstudy_assets.definitions import build_definitions
+
+    defs = build_definitions()
+    return dg.Definitions(
+        assets=defs.assets, asset_checks=defs.asset_checks, resources=defs.resources,
+        jobs=[dg.define_asset_job("botstudy_parallel", selection=dg.AssetSelection.all(),
+                                  executor_def=dg.multiprocess_executor)],
+    ).resolve_job_def("botstudy_parallel")
+
+
+# ------------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize("variable, value, message", [
+    ("BOTSTUDY_SOURCE", "gihub", "BOTSTUDY_SOURCE='gihub' is not one of sample, github"),
+    ("BOTSTUDY_REPOS", "pytorch,keras-team/keras", "BOTSTUDY_REPOS: 'pytorch' is not in owner/name form"),
+    ("BOTSTUDY_UNTIL", "last tuesday", "BOTSTUDY_UNTIL='last tuesday' is not an ISO date"),
+])
+def test_misspelt_settings_stop_before_any_work(tmp_path, variable, value, message):
+    result = finish_run(run_env(tmp_path, tmp_path / "never.duckdb", **{variable: value}))
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert not (tmp_path / "never.duckdb").exists()
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory) -> Path:
+    """A copy of data/ and the database of one complete run on it, shared by the bad-input tests."""
+    tmp = tmp_path_factory.mktemp("baseline")
+    shutil.copytree(PROJECT_ROOT / "data", tmp / "data", ignore=shutil.ignore_patterns("*.duckdb*", "reports"))
+    assert finish_run(run_env(tmp, tmp / "kept.duckdb", BOTSTUDY_DATA_DIR=str(tmp / "data"))).returncode == 0
+    return tmp
+
+
+def _first_rated_issue(data: Path) -> str:
+    repo, number = (data / "labels" / "sample" / "coding" / "rater1.csv").read_text().splitlines()[1].split(",")[:2]
+    return f"{repo},{number}"
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda data: (data / "sample" / "pytorch__pytorch" / "comments.json.gz").write_bytes(
+        (data / "sample" / "pytorch__pytorch" / "comments.json.gz").read_bytes()[:5000]),
+     "pytorch__pytorch/comments.json.gz: cannot read the sample"),
+    (lambda data: (data / "sample" / "keras-team__keras" / "issues.json.gz").write_bytes(
+        gzip.compress(b'{"not": "a list"}')), "expected a JSON array of GitHub items"),
+    (lambda data: (data / "bot_registry.yaml").write_text(
+        (data / "bot_registry.yaml").read_text().replace("kind: machine_user", "kind: robot", 1)),
+     "bot_registry.yaml: entries[0] (name=tensorflowbutler).kind"),
+    (lambda data: (data / "codebook.yaml").write_text("version: 1\ncategories: [\n"),
+     "codebook.yaml: not valid YAML"),
+    (lambda data: (data / "labels" / "sample" / "coding" / "rater2.csv").write_text(
+        f"\ufeffrepo,number,categories\n{_first_rated_issue(data)},stale;astrology\n"),
+     "rater2.csv: line 2: unknown category astrology"),
+    (lambda data: (data / "labels" / "sample" / "adjudication.csv").write_text(
+        f"repo,number,categories\n{_first_rated_issue(data)},stale\n{_first_rated_issue(data)},license\n"),
+     "adjudication.csv: line 3: "),
+], ids=["truncated-sample", "sample-not-a-list", "registry-schema", "codebook-syntax",
+        "rater-unknown-category", "adjudication-contradiction"])
+def test_bad_input_names_the_file_and_keeps_what_was_stored(tmp_path, baseline, damage, message):
+    shutil.copytree(baseline / "data", tmp_path / "data")
+    shutil.copy(baseline / "kept.duckdb", tmp_path / "kept.duckdb")
+    db, data = tmp_path / "kept.duckdb", tmp_path / "data"
+    before = fingerprints(db)
+    damage(data)
+    result = finish_run(run_env(tmp_path, db, BOTSTUDY_DATA_DIR=str(data)))
+    assert result.returncode != 0
+    assert message in result.stderr, result.stderr[-3000:]
+    assert "appears again with different categories" in result.stderr or "adjudication" not in message
+    assert fingerprints(db) == before
+
+
+def test_the_token_never_reaches_anything_a_run_writes(tmp_path):
+    corpus = devset_corpus(load_devset())
+    with FakeGitHub(corpus, token=TOKEN) as server:
+        env = run_env(tmp_path, tmp_path / "secret.duckdb", BOTSTUDY_SOURCE="github",
+                      GITHUB_TOKEN=TOKEN, BOTSTUDY_GITHUB_API_URL=server.url,
+                      BOTSTUDY_REPOS=",".join(sorted(corpus)),
+                      BOTSTUDY_LABELS_DIR=str(tmp_path / "labels"))
+        result = finish_run(env)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert TOKEN not in result.stdout + result.stderr
+    written = [path for path in tmp_path.rglob("*") if path.is_file()]
+    assert any(path.suffix == ".duckdb" for path in written) and any("home" in path.parts for path in written)
+    leaks = [path for path in written if TOKEN.encode() in path.read_bytes()]
+    assert not leaks
