@@ -25,9 +25,10 @@ import polars as pl
 from .config import PROJECT_ROOT
 
 _LOCK_MARKERS = ("Could not set lock", "Conflicting lock", "database is locked")
-# Threads of one process share DuckDB's database instance; serialize their write transactions so
-# that two miners never conflict on the same table.
-_PROCESS_WRITE_LOCK = threading.RLock()
+# Threads of one process share DuckDB's database instance, which is torn down when its last
+# connection closes; one connection at a time per process keeps threads (the miners) from
+# racing an open against a close, and from conflicting on the same table.
+_PROCESS_LOCK = threading.RLock()
 
 
 class WarehouseLockTimeout(RuntimeError):
@@ -43,22 +44,32 @@ def frame_of(con: duckdb.DuckDBPyConnection, sql: str, params=None) -> pl.DataFr
     return pl.from_arrow(con.sql(sql, params=params).to_arrow_table())
 
 
+def _open_when_unlocked(path: Path, read_only: bool, timeout_s: float) -> duckdb.DuckDBPyConnection:
+    """Open the file, waiting with jittered exponential backoff while another process holds it."""
+    deadline = time.monotonic() + timeout_s
+    delay = 0.05
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.Error as error:
+            if not _is_lock_error(error):
+                raise
+            if time.monotonic() > deadline:
+                raise WarehouseLockTimeout(
+                    f"{path} stayed locked by another process for {timeout_s:.0f} s; close "
+                    "long-lived sessions on it (open it with `duckdb -readonly`) and try again"
+                ) from error
+            time.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 1.0)
+
+
 def connect_read_only(path: str | Path, timeout_s: float = 120.0) -> duckdb.DuckDBPyConnection:
     """For notebooks and scripts: a read-only connection that waits while botstudy is writing.
 
     A run holds the file only for the seconds one table takes to write, so a reader retries
     instead of failing. Close it soon: while it is open, botstudy's next write waits for it.
     """
-    deadline = time.monotonic() + timeout_s
-    delay = 0.05
-    while True:
-        try:
-            return duckdb.connect(str(path), read_only=True)
-        except duckdb.Error as error:
-            if not _is_lock_error(error) or time.monotonic() > deadline:
-                raise
-            time.sleep(delay * (0.5 + random.random()))
-            delay = min(delay * 2, 1.0)
+    return _open_when_unlocked(Path(path), read_only=True, timeout_s=timeout_s)
 
 
 def quote_ident(name: str) -> str:
@@ -79,33 +90,18 @@ class Warehouse(dg.ConfigurableResource):
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A short-lived connection, waiting (with jittered backoff) while another process holds
         the file."""
-        self.file.parent.mkdir(parents=True, exist_ok=True)
-        deadline = time.monotonic() + self.lock_timeout_s
-        delay = 0.05
-        while True:
+        with _PROCESS_LOCK:
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            con = _open_when_unlocked(self.file, read_only=False, timeout_s=self.lock_timeout_s)
             try:
-                con = duckdb.connect(str(self.file))
-                break
-            except duckdb.Error as error:
-                if not _is_lock_error(error):
-                    raise
-                if time.monotonic() > deadline:
-                    raise WarehouseLockTimeout(
-                        f"{self.file} stayed locked by another process for "
-                        f"{self.lock_timeout_s:.0f} s; close read-write sessions on it "
-                        "(open it with `duckdb -readonly`) and run again"
-                    ) from error
-                time.sleep(delay * (0.5 + random.random()))
-                delay = min(delay * 2, 2.0)
-        try:
-            yield con
-        finally:
-            con.close()
+                yield con
+            finally:
+                con.close()
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """One atomic unit of work: committed on success, rolled back on any error."""
-        with _PROCESS_WRITE_LOCK, self.connect() as con:
+        with self.connect() as con:
             con.execute("BEGIN TRANSACTION")
             try:
                 yield con

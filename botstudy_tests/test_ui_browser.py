@@ -186,16 +186,23 @@ def check_asset_checks(page: Page) -> None:
     screenshot(page, "02-raw-issues-checks")
 
 
-def materialize_all(page: Page) -> str:
-    """Clicks "Materialize all" on the global lineage and follows the toast to the run page."""
+def materialize_all(page: Page, url: str) -> str:
+    """Clicks "Materialize all" on the global lineage and follows the toast's "View" to the run page."""
     page.goto("/asset-groups")
     button = page.get_by_role("button", name="Materialize all")
     expect(button).to_be_enabled()
     button.click()
     toast = page.get_by_text(re.compile(r"^Launched run [0-9a-f]{8}$"))
     expect(toast, "no 'Launched run' toast after clicking Materialize all").to_be_visible()
-    page.get_by_role("link", name="View", exact=True).click()
-    page.wait_for_url(re.compile(r"/runs/[0-9a-f-]{36}"))
+    short_id = toast.inner_text().split()[-1]
+    try:
+        page.get_by_role("link", name="View", exact=True).click(timeout=10_000)
+    except PlaywrightTimeoutError:  # the toast went away on a slow machine: open the run by its id
+        runs = httpx.post(f"{url}/graphql", timeout=30, json={
+            "query": "{ runsOrError { ... on Runs { results { runId } } } }"}).json()
+        run_ids = [r["runId"] for r in runs["data"]["runsOrError"]["results"]]
+        page.goto(f"/runs/{next(r for r in run_ids if r.startswith(short_id))}")
+    page.wait_for_url(re.compile(rf"/runs/{short_id}[0-9a-f-]{{28}}"))
     return re.search(r"/runs/([0-9a-f-]{36})", page.url).group(1)
 
 
@@ -212,19 +219,7 @@ def wait_for_run(page: Page, run_id: str, assets: int) -> None:
     screenshot(page, "03-run-success")
 
 
-def test_ui_shows_the_graph_and_materializes_it_in_chromium(ui_page, ui_server):  # noqa: F811
-    url, page = ui_server[0], ui_page
-    nodes = graphql(url, "{ assetNodes { assetKey { path } } }")["assetNodes"]  # code location loaded
-    assert {node["assetKey"]["path"][-1] for node in nodes} == set(ASSETS)
-    try:
-        check_asset_graph(page)
-        check_asset_checks(page)
-        run_id = materialize_all(page)
-        wait_for_run(page, run_id, len(ASSETS))
-    except BaseException:
-        screenshot(page, "failure")
-        raise
-
+def check_run_via_graphql(url: str, run_id: str) -> None:
     query = """query($id: ID!) { runOrError(runId: $id) { __typename ... on Run { status } } }"""
     run = httpx.post(f"{url}/graphql", json={"query": query, "variables": {"id": run_id}},
                      timeout=30).json()["data"]["runOrError"]
@@ -236,7 +231,9 @@ def test_ui_shows_the_graph_and_materializes_it_in_chromium(ui_page, ui_server):
                   if [m["runId"] for m in node["assetMaterializations"]] != [run_id]]
     assert not not_by_run, f"not materialized by the UI's run {run_id}: {not_by_run}"
 
-    # After the run: the check has passed, and every node on the graph is green (materialized).
+
+def check_after_run(page: Page) -> None:
+    """The check has passed, and every node on the asset graph is green (materialized)."""
     page.goto("/assets/raw_issues?view=checks")
     expect(page.get_by_text("raw_issues_valid").first).to_be_visible()
     expect(page.get_by_text("Passed", exact=True), "raw_issues_valid did not pass after the run") \
@@ -246,3 +243,22 @@ def test_ui_shows_the_graph_and_materializes_it_in_chromium(ui_page, ui_server):
     green = graph.locator("[style*='--minimal-border: var(--color-accent-green)']")
     expect(green, "not every asset node is shown as materialized").to_have_count(len(ASSETS))
     screenshot(page, "05-asset-graph-materialized")
+
+
+def test_ui_shows_the_graph_and_materializes_it_in_chromium(ui_page, ui_server):  # noqa: F811
+    url, page = ui_server[0], ui_page
+    nodes = graphql(url, "{ assetNodes { assetKey { path } } }")["assetNodes"]  # code location loaded
+    assert {node["assetKey"]["path"][-1] for node in nodes} == set(ASSETS)
+    try:
+        check_asset_graph(page)
+        check_asset_checks(page)
+        run_id = materialize_all(page, url)
+        wait_for_run(page, run_id, len(ASSETS))
+        check_run_via_graphql(url, run_id)
+        check_after_run(page)
+    except BaseException:
+        try:
+            screenshot(page, "failure")
+        except Exception as error:  # the test's own failure is the one to report
+            print(f"no failure screenshot: {error}")
+        raise
