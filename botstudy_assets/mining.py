@@ -357,26 +357,24 @@ def read_sample_items(path: Path) -> list[Any]:
 
 def load_sample(config: StudyConfig, warehouse: Warehouse, repos: list[str], endpoint: Endpoint,
                 until: dt.datetime | None) -> list[RepoReport]:
-    """Load the sample through the same parser and upsert as live pages, replacing each repo's
-    rows in one transaction. All files are read before anything is written."""
-    parsed_by_repo = {}
-    for repo in repos:
-        path = sample_path(config, repo, endpoint)
-        parsed = parsing.parse_items(repo, read_sample_items(path), endpoint.row_fn)
-        if parsed.rejects:
-            raise SampleError(f"{path}: {len(parsed.rejects)} malformed items, first: "
-                              f"{parsed.rejects[0]}")
-        parsed_by_repo[repo] = parsed
+    """Load the sample through the same parser and upsert as live pages, replacing the rows of
+    every repository in one transaction: a bad file or a killed load leaves the old tables whole.
+    One repository's items are in memory at a time."""
     reports = []
-    # One transaction for all repositories: a killed load leaves the old table whole.
     with warehouse.transaction() as con:
-        for repo, parsed in parsed_by_repo.items():
+        for repo in repos:
+            path = sample_path(config, repo, endpoint)
+            parsed = parsing.parse_items(repo, read_sample_items(path), endpoint.row_fn)
+            if parsed.rejects:
+                raise SampleError(f"{path}: {len(parsed.rejects)} malformed items, first: "
+                                  f"{parsed.rejects[0]}")
             kept = [row for row in parsed.rows if until is None or row["created_at"] < until]
             con.execute(f"DELETE FROM {endpoint.table} WHERE repo = ?", [repo])
             con.execute("DELETE FROM mining_state WHERE repo = ? AND endpoint = ?", [repo, endpoint.name])
             new, _ = _upsert(con, endpoint, repo, kept, "sample", until)
             reports.append(RepoReport(repo=repo, endpoint=endpoint.name, items_new=new,
                                       items_skipped=len(parsed.rows) - len(kept)))
+            del parsed, kept
     return reports
 
 

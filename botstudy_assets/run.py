@@ -5,6 +5,7 @@ Runs are recorded in the Dagster instance at DAGSTER_HOME, so `make ui` shows th
 
 import os
 import sys
+from contextlib import contextmanager
 
 import dagster as dg
 import polars as pl
@@ -13,17 +14,17 @@ from .config import SettingsError
 from .definitions import build_resources, defs
 
 
-def _settings_or_exit() -> tuple:
+@contextmanager
+def _settings():
+    """The study settings and warehouse as the run will see them (EnvVars resolved), validated
+    before any work so that a misspelt variable stops the run with a message naming it."""
     resources = build_resources()
-    study, warehouse = resources["study"], resources["warehouse"]
-    try:
-        # EnvVar fields resolve when the resource is initialized; do that now to validate early.
-        study = dg.build_resources({"study": study}).__enter__().study
-        study.validate()
-        warehouse = dg.build_resources({"warehouse": warehouse}).__enter__().warehouse
-    except SettingsError as error:
-        sys.exit(f"botstudy: {error}")
-    return study, warehouse
+    with dg.build_resources({"study": resources["study"], "warehouse": resources["warehouse"]}) as built:
+        try:
+            built.study.validate()
+        except SettingsError as error:
+            sys.exit(f"botstudy: {error}")
+        yield built.study, built.warehouse
 
 
 def _failures(result) -> list[str]:
@@ -73,7 +74,11 @@ def print_summary(study, warehouse) -> None:
 
 
 def main() -> int:
-    study, warehouse = _settings_or_exit()
+    with _settings() as (study, warehouse):
+        return _run(study, warehouse)
+
+
+def _run(study, warehouse) -> int:
     print(f"botstudy: source={study.resolved_source()} repos={','.join(study.repo_list())}"
           + (f" until={study.until}" if study.until else "") + f" db={warehouse.file}")
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()

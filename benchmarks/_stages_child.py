@@ -1,0 +1,61 @@
+"""Child of pipeline_benchmark: materialize the given assets one at a time (each with its checks)
+in this process, and write each stage's wall time and peak RSS to a JSON file.
+
+The peak RSS of a stage is sampled from /proc/self/statm every 50 ms while it runs, so it is the
+process's resident size at its highest during that stage (including what earlier stages left).
+"""
+
+import json
+import os
+import sys
+import threading
+import time
+
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * PAGE
+
+
+class Sampler(threading.Thread):
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak, self.stop = rss_bytes(), threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(0.05):
+            self.peak = max(self.peak, rss_bytes())
+
+
+def main() -> int:
+    out, assets = sys.argv[1], sys.argv[2:]
+    import dagster as dg
+
+    from botstudy_assets.definitions import build_definitions
+
+    defs = build_definitions()
+    job = defs.resolve_job_def("botstudy_refresh")
+    instance = dg.DagsterInstance.ephemeral()
+    stages = []
+    for asset in assets:
+        sampler = Sampler()
+        sampler.start()
+        started = time.monotonic()
+        result = job.execute_in_process(instance=instance, asset_selection=[dg.AssetKey(asset)],
+                                        raise_on_error=False)
+        elapsed = time.monotonic() - started
+        sampler.stop.set()
+        sampler.join()
+        stages.append({"stage": asset, "seconds": elapsed, "peak_rss_bytes": sampler.peak,
+                       "success": result.success})
+        if not result.success:
+            break
+    with open(out, "w", encoding="utf-8") as handle:
+        json.dump(stages, handle)
+    return 0 if all(stage["success"] for stage in stages) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
