@@ -140,8 +140,8 @@ def ensure_tables(warehouse: Warehouse) -> None:
 
 
 def _upsert(con, endpoint: Endpoint, repo: str, rows: list[dict], source: str,
-            until: dt.datetime | None) -> tuple[int, int]:
-    """Insert-or-replace one page of rows; returns (new, updated)."""
+            until: dt.datetime | None) -> int:
+    """Insert-or-replace one page of rows; returns how many were written."""
     frame = parsing.rows_frame(rows, endpoint.schema)
     if until is not None and endpoint is COMMENTS:
         # Only comments of issues inside the snapshot belong to the study.
@@ -154,19 +154,15 @@ def _upsert(con, endpoint: Endpoint, repo: str, rows: list[dict], source: str,
         )
         con.unregister("_page_raw")
     if frame.is_empty():
-        return 0, 0
+        return 0
     con.register("_page", frame.to_arrow())
-    key_join = " AND ".join(f"t.{column} = p.{column}" for column in endpoint.key)
-    existing = con.execute(
-        f"SELECT count(*) FROM {endpoint.table} t JOIN _page p ON {key_join}"
-    ).fetchone()[0]
     con.execute(
         f"INSERT OR REPLACE INTO {endpoint.table} BY NAME "
         "SELECT *, ? AS library, ? AS source, now()::TIMESTAMP AS mined_at FROM _page",
         [library_name(repo), source],
     )
     con.unregister("_page")
-    return frame.height - existing, existing
+    return frame.height
 
 
 def _save_state(con, repo: str, endpoint: Endpoint, source: str, api_url: str,
@@ -228,6 +224,9 @@ def walk_endpoint(client: GitHubClient, warehouse: Warehouse, repo: str, endpoin
     started, requests_before = time.monotonic(), _snapshot(client)
     _forget_other_sources(warehouse, repo, endpoint, source)
     state = _load_state(warehouse, repo, endpoint, source, client.api_url, until)
+    # Everything updated before the stored watermark is stored, so an item created after it is
+    # new and any other is an update (counting by key lookups would scan the table per page).
+    known_until = state.watermark
     if state.next_url:
         url = state.next_url
         log(f"{repo} {endpoint.name}: resuming an interrupted walk at page {state.pages + 1}")
@@ -272,11 +271,12 @@ def walk_endpoint(client: GitHubClient, warehouse: Warehouse, repo: str, endpoin
             # offering rel="next" there): look once more from the watermark.
             state.next_url = _restart_window(client, repo, endpoint, state, report)
         with warehouse.transaction() as con:
-            new, updated = _upsert(con, endpoint, repo, kept, source, until)
+            written = _upsert(con, endpoint, repo, kept, source, until)
             _save_state(con, repo, endpoint, source, client.api_url, until, state)
+        new = sum(1 for row in kept if known_until is None or row["created_at"] > known_until)
         report.pages += 1
-        report.items_new += new
-        report.items_updated += updated
+        report.items_new += min(new, written)
+        report.items_updated += written - min(new, written)
         if report.pages % 20 == 0 or not state.next_url:
             log(f"{repo} {endpoint.name}: page {state.pages}, {state.items} items, "
                 f"rate limit remaining {client.stats.rate_remaining}")
@@ -371,8 +371,8 @@ def load_sample(config: StudyConfig, warehouse: Warehouse, repos: list[str], end
             kept = [row for row in parsed.rows if until is None or row["created_at"] < until]
             con.execute(f"DELETE FROM {endpoint.table} WHERE repo = ?", [repo])
             con.execute("DELETE FROM mining_state WHERE repo = ? AND endpoint = ?", [repo, endpoint.name])
-            new, _ = _upsert(con, endpoint, repo, kept, "sample", until)
-            reports.append(RepoReport(repo=repo, endpoint=endpoint.name, items_new=new,
+            written = _upsert(con, endpoint, repo, kept, "sample", until)
+            reports.append(RepoReport(repo=repo, endpoint=endpoint.name, items_new=written,
                                       items_skipped=len(parsed.rows) - len(kept)))
             del parsed, kept
     return reports
