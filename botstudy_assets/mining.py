@@ -5,6 +5,13 @@ so that one request brings 100 items and a watermark of the last `updated_at` se
 refresh needs. Each page is written together with the walk's state (next URL, watermark, ETag) in
 one transaction: a run killed midway resumes at the page in flight, and upserts keyed by
 (repo, number) and (repo, comment_id) make a refetched page harmless.
+
+A refresh first revalidates a one-item probe, the most recently updated item (`direction=desc`,
+`per_page=1`), against the ETag stored when the last walk ended: any change anywhere makes a new
+newest item, so a 304 (which costs no rate limit) proves nothing changed. Revalidating the
+`since=<watermark>` page instead would not: GitHub's `since` is inclusive and second-grained, so
+that page is the items tied at the watermark, and with more than 100 ties a change lands on a
+later page while the first still answers 304.
 """
 
 
@@ -74,6 +81,12 @@ class Endpoint:
             params.append(("since", since.strftime("%Y-%m-%dT%H:%M:%SZ")))
         return client.url(self.path.format(repo=repo)) + "?" + urllib.parse.urlencode(params)
 
+    def probe_url(self, client: GitHubClient, repo: str) -> str:
+        """The single most recently updated item: it changes whenever anything changes."""
+        params = [(key, value) for key, value in self.params if key != "direction"]
+        params += [("direction", "desc"), ("per_page", "1")]
+        return client.url(self.path.format(repo=repo)) + "?" + urllib.parse.urlencode(params)
+
 
 ISSUES = Endpoint(
     name="issues",
@@ -107,6 +120,14 @@ class WalkState:
     etag_url: str | None = None
     pages: int = 0
     items: int = 0
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What the probe (the most recently updated item) showed: its ETag and its updated_at."""
+
+    etag: str | None
+    newest: dt.datetime | None
 
 
 @dataclass
@@ -227,33 +248,33 @@ def walk_endpoint(client: GitHubClient, warehouse: Warehouse, repo: str, endpoin
     # Everything updated before the stored watermark is stored, so an item created after it is
     # new and any other is an update (counting by key lookups would scan the table per page).
     known_until = state.watermark
+    probe: Probe | None = None
     if state.next_url:
         url = state.next_url
         log(f"{repo} {endpoint.name}: resuming an interrupted walk at page {state.pages + 1}")
     else:
+        probe = _probe(client, repo, endpoint, state)
+        if probe is None:
+            log(f"{repo} {endpoint.name}: nothing updated since {state.watermark} (304, free)")
+            _finish_report(report, client, requests_before, started)
+            return report
         url = endpoint.start_url(client, repo, state.watermark)
         state.window_since, state.window_items = state.watermark, 0
     while True:
-        etag = state.etag if url == state.etag_url else None
         try:
-            page = client.get_page(url, etag=etag)
+            page = client.get_page(url)
         except PaginationLimit as limit:
             if state.watermark is None or state.watermark == state.window_since:
                 raise GitHubError(f"{repo} {endpoint.name}: {limit} and no progress possible") from limit
             log(f"{repo} {endpoint.name}: {limit}; restarting from since={state.watermark}")
             url = _restart_window(client, repo, endpoint, state, report)
             continue
-        if page.not_modified:
-            log(f"{repo} {endpoint.name}: not modified since {state.watermark} (304, free)")
-            break
         parsed = parsing.parse_items(repo, page.items, endpoint.row_fn)
         for reject in parsed.rejects:
             log(f"skipping a malformed item: {reject}")
         report.rejects.extend(parsed.rejects)
         kept = [row for row in parsed.rows if until is None or row["created_at"] < until]
         report.items_skipped += len(parsed.rows) - len(kept)
-        if url == endpoint.start_url(client, repo, state.window_since):
-            state.etag, state.etag_url = page.etag, url
         newest = _max_updated(parsed.rows)
         if newest is not None and (state.watermark is None or newest > state.watermark):
             state.watermark = newest
@@ -261,12 +282,13 @@ def walk_endpoint(client: GitHubClient, warehouse: Warehouse, repo: str, endpoin
         state.pages += 1
         state.items += len(page.items)
         state.next_url = page.next_url
+        state.etag = state.etag_url = None  # stale once items moved; stored again at the end
         if state.next_url and window_items and state.window_items + PER_PAGE > window_items \
                 and state.watermark != state.window_since:
             # Start a new `since` window before GitHub's deep-pagination cap answers 422.
             state.next_url = _restart_window(client, repo, endpoint, state, report)
         elif not state.next_url and window_items and len(page.items) == PER_PAGE \
-                and state.watermark != state.window_since:
+                and state.watermark != state.window_since and not _reached(probe, state):
             # A full last page may be GitHub's pagination cap rather than the end (it stops
             # offering rel="next" there): look once more from the watermark.
             state.next_url = _restart_window(client, repo, endpoint, state, report)
@@ -283,8 +305,49 @@ def walk_endpoint(client: GitHubClient, warehouse: Warehouse, repo: str, endpoin
         if not state.next_url:
             break
         url = state.next_url
+    _remember_probe(client, warehouse, repo, endpoint, source, until, state, probe, log)
     _finish_report(report, client, requests_before, started)
     return report
+
+
+def _probe(client: GitHubClient, repo: str, endpoint: Endpoint,
+           state: WalkState | None = None) -> Probe | None:
+    """Fetch the probe, revalidating the ETag the last walk stored; None on a (free) 304."""
+    url = endpoint.probe_url(client, repo)
+    etag = state.etag if state is not None and state.etag_url == url else None
+    page = client.get_page(url, etag=etag)
+    if page.not_modified:
+        return None
+    newest = _max_updated(parsing.parse_items(repo, page.items[:1], endpoint.row_fn).rows)
+    return Probe(page.etag, newest)
+
+
+def _reached(probe: Probe | None, state: WalkState) -> bool:
+    """Whether the walk has stored the newest item the probe showed before it began."""
+    return probe is not None and probe.newest is not None and state.watermark is not None \
+        and state.watermark >= probe.newest
+
+
+def _remember_probe(client: GitHubClient, warehouse: Warehouse, repo: str, endpoint: Endpoint,
+                    source: str, until: dt.datetime | None, state: WalkState,
+                    probe: Probe | None, log: Callable[[str], None]) -> None:
+    """Store the probe's ETag for the next refresh, if its newest item is the one just stored.
+
+    The probe taken before the walk serves when nothing changed during the walk; otherwise one
+    more (counted) request takes a fresh one. A newest item that is still not the watermark (an
+    update after the walk, or a server that ignores `direction=desc`) stores no ETag: the next
+    refresh then walks from the watermark, which is always correct.
+    """
+    if probe is None or probe.newest != state.watermark:
+        probe = _probe(client, repo, endpoint)
+    if probe is not None and probe.etag and probe.newest == state.watermark:
+        state.etag, state.etag_url = probe.etag, endpoint.probe_url(client, repo)
+    else:
+        log(f"{repo} {endpoint.name}: the newest item is not the watermark {state.watermark}; "
+            "the next refresh walks from the watermark")
+        state.etag = state.etag_url = None
+    with warehouse.transaction() as con:
+        _save_state(con, repo, endpoint, source, client.api_url, until, state)
 
 
 def _restart_window(client, repo, endpoint, state: WalkState, report: RepoReport) -> str:

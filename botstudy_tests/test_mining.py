@@ -6,7 +6,7 @@ import threading
 import pytest
 
 from botstudy_assets.github import GitHubAuthError, GitHubClient, GitHubNotFound
-from botstudy_assets.mining import COMMENTS, ISSUES, ensure_tables, walk_endpoint
+from botstudy_assets.mining import COMMENTS, ISSUES, Endpoint, ensure_tables, walk_endpoint
 from botstudy_assets.storage import Warehouse
 from botstudy_tests.fake_github import FakeGitHub, bulk_corpus
 from botstudy_tests.harness import github_env, materialize
@@ -60,19 +60,59 @@ def test_full_walk_stores_everything_once_with_minimum_requests(tmp_path):
     assert stats.counted == served["counted"]
 
 
-def test_no_change_refresh_is_nearly_free(tmp_path):
+def test_no_change_refresh_is_free(tmp_path):
     corpus = bulk_corpus(REPOS[:1], issues_per_repo=250, comments_per_issue=2.0, seed=2)
+    store = warehouse(tmp_path)
+    with FakeGitHub(corpus, token=TOKEN) as server:
+        first = mine_all(server, store, REPOS[:1]).counted
+        server.reset_stats()
+        mine_all(server, store, REPOS[:1])  # the probes revalidate: one free 304 per endpoint
+        refresh = server.stats
+    assert first <= minimum_requests(corpus) + 2  # one probe per endpoint
+    assert refresh["counted"] == 0 and refresh["not_modified"] == 2
+
+
+def tie_newest_second(items: list[dict], count: int) -> str:
+    """Give the `count` most recently updated items the same updated_at second."""
+    newest = max(item["updated_at"] for item in items)
+    for item in sorted(items, key=lambda item: item["updated_at"])[-count:]:
+        item["updated_at"] = newest
+    return newest
+
+
+def test_a_change_behind_many_items_tied_at_the_watermark_is_found(tmp_path):
+    # `since` is inclusive and second-grained: 250 items at the watermark fill 3 pages, so the
+    # first page of `since=<watermark>` stays the same when an item changes.
+    corpus = bulk_corpus(REPOS[:1], issues_per_repo=400, comments_per_issue=0.0, seed=12)
+    issues = corpus[REPOS[0]]["issues"]
+    tie_newest_second(issues, 250)
     store = warehouse(tmp_path)
     with FakeGitHub(corpus, token=TOKEN) as server:
         mine_all(server, store, REPOS[:1])
         server.reset_stats()
-        mine_all(server, store, REPOS[:1])  # first refresh: one page per endpoint at the watermark
-        first_refresh = server.stats["counted"]
+        mine_all(server, store, REPOS[:1])
+        assert server.stats["counted"] == 0
+        server.update_issue(REPOS[0], issues[0]["number"], title="edited after the ties")
         server.reset_stats()
-        mine_all(server, store, REPOS[:1])  # second refresh: conditional requests answered 304
-        second = server.stats
-    assert first_refresh <= 2
-    assert second["counted"] == 0 and second["not_modified"] == 2
+        mine_all(server, store, REPOS[:1])
+        # The issues probe and the pages from the watermark; the comments probe answers 304.
+        assert server.stats["counted"] <= 1 + 4
+    assert store.scalar("SELECT title FROM raw_issues WHERE number = ?",
+                        [issues[0]["number"]]) == "edited after the ties"
+
+
+def test_a_server_that_ignores_direction_still_gets_every_change(tmp_path, monkeypatch):
+    # Then the probe shows the oldest item: no ETag is trusted and refreshes walk from the watermark.
+    monkeypatch.setattr(Endpoint, "probe_url", lambda self, client, repo:
+                        self.start_url(client, repo, None).replace("per_page=100", "per_page=1"))
+    corpus = bulk_corpus(REPOS[:1], issues_per_repo=150, comments_per_issue=1.0, seed=13)
+    store = warehouse(tmp_path)
+    with FakeGitHub(corpus, token=TOKEN) as server:
+        mine_all(server, store, REPOS[:1])
+        server.update_issue(REPOS[0], 3, title="edited")
+        mine_all(server, store, REPOS[:1])
+    assert store.scalar("SELECT title FROM raw_issues WHERE number = 3") == "edited"
+    assert store.scalar("SELECT count(*) FROM mining_state WHERE etag IS NOT NULL") == 0
 
 
 def test_refresh_fetches_only_what_changed(tmp_path):
@@ -86,7 +126,10 @@ def test_refresh_fetches_only_what_changed(tmp_path):
                                   "body": "new comment 🤖", "user": {"login": "x", "type": "User"}})
         server.reset_stats()
         mine_all(server, store, REPOS[:1])
-        assert server.stats["counted"] <= 2
+        assert server.stats["counted"] <= 2 * 2  # per endpoint: the probe and one page
+        server.reset_stats()
+        mine_all(server, store, REPOS[:1])
+        assert server.stats["counted"] == 0  # the probe's ETag was kept: nothing changed since
     assert store.scalar("SELECT title FROM raw_issues WHERE number = 7") == "edited title"
     assert store.scalar("SELECT count(*) FROM raw_issue_comments WHERE body = 'new comment 🤖'") == 1
     issues, distinct_issues, comments, distinct_comments = counts(store)
@@ -139,7 +182,7 @@ def test_killed_walk_resumes_without_refetching_or_duplicating(tmp_path):
 
             def dying(url, etag=None):
                 calls["n"] += 1
-                if calls["n"] == 4:
+                if calls["n"] == 5:  # the probe, then pages 1-3, then death
                     raise KeyboardInterrupt("killed")
                 return original(url, etag)
 
@@ -152,7 +195,7 @@ def test_killed_walk_resumes_without_refetching_or_duplicating(tmp_path):
         with client(server) as api:
             walk_endpoint(api, store, REPOS[0], ISSUES, source="github", until=None,
                           window_items=None, log=lambda m: None)
-        assert server.stats["counted"] == 7  # pages 4..10, nothing refetched
+        assert server.stats["counted"] == 7 + 1  # pages 4..10 and a probe; nothing refetched
     assert counts(store)[:2] == (1000, 1000)
 
 
