@@ -30,6 +30,7 @@ test: venv
 	$(BIN)/python -m pytest
 
 ui: venv $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/python -m botstudy_assets.run --sync-partitions
 	$(BIN)/dagster dev --host 127.0.0.1 --port $(BOTSTUDY_UI_PORT)
 
 # Regenerate the embedded synthetic sample and its rater files (deterministic).

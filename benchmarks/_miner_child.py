@@ -111,7 +111,7 @@ def main(out_path: str) -> int:
     try:
         import dagster as dg
 
-        from botstudy_assets.definitions import build_definitions
+        from botstudy_assets.definitions import build_definitions, execute_refresh
         from botstudy_tests.harness import SETTINGS, environment
 
         result["import_s"] = time.time() - started_wall
@@ -119,11 +119,9 @@ def main(out_path: str) -> int:
         env = {name: os.environ[name] for name in SETTINGS if os.environ.get(name)}
         run_started = time.time()
         with environment(env):
-            defs = build_definitions()
-            job = defs.resolve_job_def("botstudy_refresh")
             instance = dg.DagsterInstance.ephemeral()
-            run = job.execute_in_process(
-                instance=instance, raise_on_error=False,
+            run = execute_refresh(
+                build_definitions(), instance, raise_on_error=False,
                 asset_selection=[dg.AssetKey(name) for name in SELECTION])
         result["materialize_s"] = time.time() - run_started
         result["success"] = bool(run.success)

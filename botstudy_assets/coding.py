@@ -10,7 +10,6 @@ settles each issue (adjudication, then the human majority, then `auto` as tie-br
 """
 
 import csv
-from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 

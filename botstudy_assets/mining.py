@@ -30,7 +30,7 @@ import dagster as dg
 import polars as pl
 
 from . import parsing
-from .config import StudyConfig, library_name
+from .config import SettingsError, StudyConfig, library_name, parse_repos
 from .github import GitHubClient, GitHubError, PaginationLimit
 from .github_resource import GitHubApi
 from .quality import Expectation, run_expectations
@@ -445,10 +445,24 @@ def load_sample(config: StudyConfig, warehouse: Warehouse, repos: list[str], end
 # Assets
 
 
+# One partition per repository. Which partitions exist is configuration (BOTSTUDY_REPOS, synced
+# by `definitions.sync_repositories`), not code; a run mines the partitions it was launched for:
+# one repository, or a range (`make run` and the schedule take all of them in one run).
+REPOSITORIES = dg.DynamicPartitionsDefinition(name="repositories")
+
+
+def partition_repos(context: dg.AssetExecutionContext) -> list[str]:
+    """The repositories this run mines, checked like BOTSTUDY_REPOS entries."""
+    try:
+        return parse_repos(",".join(context.partition_keys))
+    except SettingsError as error:
+        raise dg.Failure(description=f"partition key: {error}") from None
+
+
 def _mine(context: dg.AssetExecutionContext, study: StudyConfig, github: GitHubApi,
           warehouse: Warehouse, endpoint: Endpoint) -> dg.MaterializeResult:
     study.validate()
-    repos, until, source = study.repo_list(), study.until_datetime(), study.resolved_source()
+    repos, until, source = partition_repos(context), study.until_datetime(), study.resolved_source()
     ensure_tables(warehouse)
     log = context.log.info
     log(f"mining {endpoint.name} of {', '.join(repos)} from {source}"
@@ -493,7 +507,7 @@ def _mining_result(warehouse: Warehouse, endpoint: Endpoint, repos: list[str],
     })
 
 
-@dg.asset(group_name=GROUP, compute_kind="github",
+@dg.asset(group_name=GROUP, compute_kind="github", partitions_def=REPOSITORIES, pool="github",
           description="Every issue and pull request of the studied repositories, one row per "
                       "(repo, number), with GitHub's raw JSON.")
 def raw_issues(context: dg.AssetExecutionContext, study: StudyConfig, github: GitHubApi,
@@ -501,7 +515,8 @@ def raw_issues(context: dg.AssetExecutionContext, study: StudyConfig, github: Gi
     return _mine(context, study, github, warehouse, ISSUES)
 
 
-@dg.asset(group_name=GROUP, compute_kind="github", deps=[raw_issues],
+@dg.asset(group_name=GROUP, compute_kind="github", deps=[raw_issues], partitions_def=REPOSITORIES,
+          pool="github",
           description="Every issue and pull-request conversation comment, one row per "
                       "(repo, comment_id), with GitHub's raw JSON.")
 def raw_issue_comments(context: dg.AssetExecutionContext, study: StudyConfig, github: GitHubApi,

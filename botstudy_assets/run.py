@@ -1,6 +1,8 @@
 """`make run`: materialize the whole graph into DuckDB and print what the study found.
 
 Runs are recorded in the Dagster instance at DAGSTER_HOME, so `make ui` shows them afterwards.
+`--sync-partitions` only makes the instance's repository partitions match BOTSTUDY_REPOS (what
+`make ui` does before starting, so the UI offers them at once).
 """
 
 import os
@@ -11,7 +13,7 @@ import dagster as dg
 import polars as pl
 
 from .config import SettingsError
-from .definitions import build_resources, defs
+from .definitions import build_resources, defs, execute_refresh, sync_repositories
 
 
 @contextmanager
@@ -73,16 +75,28 @@ def print_summary(study, warehouse) -> None:
         print(f"{artifact}: {path}")
 
 
-def main() -> int:
+def _instance() -> dg.DagsterInstance:
+    return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
     with _settings() as (study, warehouse):
+        if args == ["--sync-partitions"]:
+            with _instance() as instance:
+                keys = sync_repositories(instance, study.repo_list())
+            print(f"botstudy: repository partitions: {', '.join(keys)}")
+            return 0
+        if args:
+            sys.exit(f"botstudy: unknown arguments {' '.join(args)} (only --sync-partitions)")
         return _run(study, warehouse)
 
 
 def _run(study, warehouse) -> int:
     print(f"botstudy: source={study.resolved_source()} repos={','.join(study.repo_list())}"
           + (f" until={study.until}" if study.until else "") + f" db={warehouse.file}")
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    result = defs.resolve_job_def("botstudy_refresh").execute_in_process(instance=instance, raise_on_error=False)
+    with _instance() as instance:
+        result = execute_refresh(defs, instance, raise_on_error=False)
     failures = _failures(result)
     if not result.success or failures:
         print("\nbotstudy: the run did not complete:", file=sys.stderr)

@@ -971,7 +971,6 @@ def sc_mlbutler_stale(g, s):
 
 def sc_cla_google(g, s):
     r = g.r
-    author = s["author"]
     if _year(s.ts) >= 2021 and r.random() < 0.4:
         bot = "google-cla[bot]"
         first = ("Thanks for your pull request! It looks like this may be your first contribution to a Google open source project. "
@@ -1054,7 +1053,7 @@ def sc_copybara(g, s):
         ev.append((None, "M", r.choice((
             f"This PR has been merged internally and Copybara will sync it to GitHub shortly (PiperOrigin-RevId: {rev}).",
             f"Merged internally as PiperOrigin-RevId: {rev}; the copybara export will close this PR.",
-            f"Copybara import failed because of a merge conflict, could you rebase?"))))
+            "Copybara import failed because of a merge conflict, could you rebase?"))))
     else:
         ev.append((None, "M", r.choice((
             f"Fixed in {sha} (PiperOrigin-RevId: {rev}). It will be in the next nightly.",

@@ -65,13 +65,11 @@ class GraphRun:
 def materialize(env: dict[str, str], selection: list[str] | None = None) -> GraphRun:
     """Build the definitions under `env` and run the whole graph (or a selection) in-process."""
     with environment(env):
-        from botstudy_assets.definitions import build_definitions
+        from botstudy_assets.definitions import build_definitions, execute_refresh
 
-        defs = build_definitions()
-        job = defs.resolve_job_def("botstudy_refresh")
         kwargs = {"asset_selection": [dg.AssetKey(name) for name in selection]} if selection else {}
-        result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(),
-                                        raise_on_error=False, **kwargs)
+        result = execute_refresh(build_definitions(), dg.DagsterInstance.ephemeral(),
+                                 raise_on_error=False, **kwargs)
     return GraphRun(result, Path(env["BOTSTUDY_DB"]))
 
 

@@ -1,7 +1,6 @@
 """Detection: keyword rules, account classification, decisions, and the dev set's precision/recall."""
 
 import collections
-from pathlib import Path
 
 import pytest
 

@@ -109,3 +109,28 @@ def test_each_check_fails_on_bad_data(sample_run, tmp_path, check, corruption):
     result = check(warehouse=warehouse)
     assert not result.passed
     assert result.description or result.metadata
+
+
+def test_repository_partitions_follow_the_configuration():
+    import dagster as dg
+
+    from botstudy_assets.config import StudyConfig
+    from botstudy_assets.definitions import repository_partitions, sync_repositories, weekly_refresh
+
+    with dg.instance_for_test() as instance:
+        assert sync_repositories(instance, ["a/b", "c/d"]) == ["a/b", "c/d"]
+        assert sync_repositories(instance, ["c/d", "e/f"]) == ["c/d", "e/f"]  # a/b gone, e/f added
+
+        # The sensor asks Dagster for the same change, without launching runs.
+        study = StudyConfig(repos="c/d,x/y")
+        result = repository_partitions(dg.build_sensor_context(instance=instance, resources={"study": study}))
+        requests = {type(request).__name__: request.partition_keys
+                    for request in result.dynamic_partitions_requests}
+        assert requests == {"AddDynamicPartitionsRequest": ["x/y"], "DeleteDynamicPartitionsRequest": ["e/f"]}
+        assert not result.run_requests
+
+        # The schedule's run covers every configured repository.
+        request = weekly_refresh(dg.build_schedule_context(instance=instance, resources={"study": study}))
+        assert (request.tags["dagster/asset_partition_range_start"],
+                request.tags["dagster/asset_partition_range_end"]) == ("c/d", "x/y")
+        assert instance.get_dynamic_partitions("repositories") == ["c/d", "x/y"]

@@ -124,28 +124,66 @@ def test_sql_readers_during_a_run_neither_fail_it_nor_fail_for_long(tmp_path):
     print(f"\n{len(reads)} reads during the run; longest wait for the lock {max(waits):.2f} s")
 
 
-def test_multiprocess_executor_steps_share_the_file(tmp_path):
-    """Each step in its own process, two at a time: lock waits instead of lock failures."""
+REPOS = ["keras-team/keras", "pytorch/pytorch", "tensorflow/tensorflow"]
+
+
+def test_repository_partitions_mined_in_parallel_processes_share_the_file(tmp_path):
+    """One run per repository partition, all at once in separate processes, each step in its own
+    process (the multiprocess executor): lock waits instead of lock failures. Then the whole
+    graph, two steps at a time, over every partition."""
     import dagster as dg
 
-    from botstudy_tests.harness import environment
+    from botstudy_assets.definitions import sync_repositories
 
-    env = {"BOTSTUDY_SOURCE": "sample", "BOTSTUDY_DB": str(tmp_path / "mp.duckdb"),
-           "BOTSTUDY_REPORTS_DIR": str(tmp_path / "reports")}
-    (tmp_path / "home").mkdir()
-    with environment(env), dg.instance_for_test(temp_dir=str(tmp_path / "home")) as instance:
-        result = dg.execute_job(
-            dg.reconstructable(_multiprocess_job), instance=instance,
-            run_config={"execution": {"config": {"max_concurrent": 2,
-                                                 "start_method": {"forkserver": {}}}}},
-        )
-        assert result.success, [str(e.event_specific_data.error) for e in result.all_events
-                                if e.event_type_value == "STEP_FAILURE"]
+    env = run_env(tmp_path, tmp_path / "mp.duckdb")
+    sync_repositories(dg.DagsterInstance.from_config(env["DAGSTER_HOME"]), REPOS)
+    runs = [subprocess.Popen([sys.executable, "-c", f"{HELPERS}; run_mining_partition({repo!r})"],
+                             cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True) for repo in REPOS]
+    for repo, run in zip(REPOS, runs, strict=True):
+        output, _ = run.communicate(timeout=600)
+        assert run.returncode == 0, (repo, output[-3000:])
+    whole = subprocess.run([sys.executable, "-c", f"{HELPERS}; run_whole_graph()"], cwd=PROJECT_ROOT,
+                           env=env, capture_output=True, text=True, timeout=600)
+    assert whole.returncode == 0, whole.stdout[-3000:] + whole.stderr[-3000:]
+    instance = dg.DagsterInstance.from_config(env["DAGSTER_HOME"])
+    assert instance.get_materialized_partitions(dg.AssetKey("raw_issue_comments")) == set(REPOS)
     with duckdb.connect(env["BOTSTUDY_DB"], read_only=True) as con:
+        assert sorted(repo for (repo,) in con.execute("SELECT DISTINCT repo FROM raw_issues").fetchall()) == REPOS
         assert con.execute("SELECT count(*) FROM category_summary").fetchone()[0] == 9
 
 
-def _multiprocess_job():
+HELPERS = "from botstudy_tests.test_reliability import run_mining_partition, run_whole_graph"
+MULTIPROCESS = {"execution": {"config": {"max_concurrent": 2, "start_method": {"forkserver": {}}}}}
+
+
+def run_mining_partition(repo: str) -> None:
+    """In a child process: mine one repository partition with the multiprocess executor."""
+    import dagster as dg
+
+    result = dg.execute_job(dg.reconstructable(_multiprocess_mining_job), instance=dg.DagsterInstance.get(),
+                            run_config=MULTIPROCESS, tags={"dagster/partition": repo})
+    sys.exit(0 if result.success else "\n".join(_step_failures(result)))
+
+
+def run_whole_graph() -> None:
+    """In a child process: the whole graph over every partition with the multiprocess executor."""
+    import dagster as dg
+
+    from botstudy_assets.definitions import all_repositories_tags
+
+    instance = dg.DagsterInstance.get()
+    result = dg.execute_job(dg.reconstructable(_multiprocess_graph_job), instance=instance,
+                            run_config=MULTIPROCESS, tags=all_repositories_tags(instance, REPOS))
+    sys.exit(0 if result.success else "\n".join(_step_failures(result)))
+
+
+def _step_failures(result) -> list[str]:
+    return [str(event.event_specific_data.error) for event in result.all_events
+            if event.event_type_value == "STEP_FAILURE"]
+
+
+def _multiprocess_job(name: str, selection):
     import dagster as dg
 
     from botstudy_assets.definitions import build_definitions
@@ -153,9 +191,20 @@ def _multiprocess_job():
     defs = build_definitions()
     return dg.Definitions(
         assets=defs.assets, asset_checks=defs.asset_checks, resources=defs.resources,
-        jobs=[dg.define_asset_job("botstudy_parallel", selection=dg.AssetSelection.all(),
-                                  executor_def=dg.multiprocess_executor)],
-    ).resolve_job_def("botstudy_parallel")
+        jobs=[dg.define_asset_job(name, selection=selection, executor_def=dg.multiprocess_executor)],
+    ).resolve_job_def(name)
+
+
+def _multiprocess_mining_job():
+    import dagster as dg
+
+    return _multiprocess_job("mine_repository", dg.AssetSelection.groups("mining"))
+
+
+def _multiprocess_graph_job():
+    import dagster as dg
+
+    return _multiprocess_job("botstudy_parallel", dg.AssetSelection.all())
 
 
 # ------------------------------------------------------------------------------- bad input

@@ -1,12 +1,13 @@
 """The Dagster UI as a person uses it: headless Debian Chromium, driven by Playwright, on `make ui`.
 
 It opens the global asset lineage, sees every stage's assets drawn inside their stage's group and
-the asset checks on an asset's Checks tab, clicks "Materialize all" and waits on the run page until
-the run has succeeded. Screenshots land in test-artifacts/ui/ (git-ignored).
+the asset checks on an asset's Checks tab, clicks "Materialize all", launches the backfill over
+every repository partition and waits on the backfill's page until all its runs have succeeded. Screenshots land in test-artifacts/ui/ (git-ignored).
 """
 
 import os
 import re
+import time
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -35,6 +36,7 @@ STAGES = {
     "reporting": ["category_summary", "study_report"],
 }
 ASSETS = [name for names in STAGES.values() for name in names]
+REPOS = ["keras-team/keras", "pytorch/pytorch", "tensorflow/tensorflow"]  # the default BOTSTUDY_REPOS
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 UI_TIMEOUT_MS = 60_000  # one page or widget becoming visible
 RUN_TIMEOUT_MS = 240_000  # the whole graph on the sample takes ~20 s; a slow CI machine gets 12x that
@@ -186,50 +188,67 @@ def check_asset_checks(page: Page) -> None:
     screenshot(page, "02-raw-issues-checks")
 
 
-def materialize_all(page: Page, url: str) -> str:
-    """Clicks "Materialize all" on the global lineage and follows the toast's "View" to the run page."""
+def materialize_all(page: Page) -> str:
+    """Clicks "Materialize all" on the global lineage, picks every repository partition and
+    launches the backfill (one run per repository, then the rest of the graph); returns its id."""
     page.goto("/asset-groups")
     button = page.get_by_role("button", name="Materialize all")
     expect(button).to_be_enabled()
     button.click()
-    toast = page.get_by_text(re.compile(r"^Launched run [0-9a-f]{8}$"))
-    expect(toast, "no 'Launched run' toast after clicking Materialize all").to_be_visible()
-    short_id = toast.inner_text().split()[-1]
-    try:
-        page.get_by_role("link", name="View", exact=True).click(timeout=10_000)
-    except PlaywrightTimeoutError:  # the toast went away on a slow machine: open the run by its id
-        runs = httpx.post(f"{url}/graphql", timeout=30, json={
-            "query": "{ runsOrError { ... on Runs { results { runId } } } }"}).json()
-        run_ids = [r["runId"] for r in runs["data"]["runsOrError"]["results"]]
-        page.goto(f"/runs/{next(r for r in run_ids if r.startswith(short_id))}")
-    page.wait_for_url(re.compile(rf"/runs/{short_id}[0-9a-f-]{{28}}"))
-    return re.search(r"/runs/([0-9a-f-]{36})", page.url).group(1)
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_text(f"Launch runs to materialize {len(ASSETS)} assets")).to_be_visible()
+    dialog.get_by_role("button", name="All", exact=True).click()
+    expect(dialog.get_by_text(f"{len(REPOS)} partitions", exact=True),
+           "the dialog does not offer one partition per repository").to_be_visible()
+    screenshot(page, "03-launch-backfill")
+    dialog.get_by_role("button", name="Launch backfill").click()
+    toast = page.get_by_text(re.compile(r"^Created backfill [a-z]{8}$"))
+    expect(toast, "no 'Created backfill' toast after launching").to_be_visible()
+    return toast.inner_text().split()[-1]
 
 
-def wait_for_run(page: Page, run_id: str, assets: int) -> None:
-    status = page.get_by_text(re.compile(r"^(Success|Failure|Canceled)$")).first
-    expect(status, f"run {run_id} did not finish within {RUN_TIMEOUT_MS // 1000} s") \
-        .to_be_visible(timeout=RUN_TIMEOUT_MS)
-    if status.inner_text() != "Success":
-        screenshot(page, "03-run-not-successful")
-        raise AssertionError(f"run {run_id} ended as {status.inner_text()!r}, see the run page screenshot")
-    expect(page.get_by_text(f"{assets} assets", exact=True)).to_be_visible()
-    expect(page.get_by_text(re.compile(r"^Executing \(0\)$"))).to_be_visible()
-    expect(page.get_by_text(re.compile(r"^Errored \(0\)$"))).to_be_visible()
-    screenshot(page, "03-run-success")
+def wait_for_backfill(page: Page, url: str, backfill_id: str) -> None:
+    """Until every run of the backfill has finished (its status from GraphQL, the page's badge
+    being a styled element), then its page, showing every asset's progress."""
+    query = """query($id: String!) { partitionBackfillOrError(backfillId: $id) {
+        ... on PartitionBackfill { status runs(limit: 100) { runId status } } } }"""
+    deadline = time.monotonic() + RUN_TIMEOUT_MS / 1000
+    while True:
+        backfill = graphql_data(url, query, {"id": backfill_id})["partitionBackfillOrError"]
+        if backfill["status"] not in ("REQUESTED", "CANCELING", "FAILING"):
+            break
+        assert time.monotonic() < deadline, \
+            f"backfill {backfill_id} did not finish within {RUN_TIMEOUT_MS // 1000} s: {backfill}"
+        time.sleep(2)
+    page.goto(f"/runs/b/{backfill_id}")
+    expect(page.get_by_role("link", name="raw_issue_comments")).to_be_visible()
+    screenshot(page, "04-backfill-finished")
+    assert backfill["status"] in ("COMPLETED", "COMPLETED_SUCCESS"), backfill
+    assert backfill["runs"] and all(run["status"] == "SUCCESS" for run in backfill["runs"]), backfill
 
 
-def check_run_via_graphql(url: str, run_id: str) -> None:
-    query = """query($id: ID!) { runOrError(runId: $id) { __typename ... on Run { status } } }"""
-    run = httpx.post(f"{url}/graphql", json={"query": query, "variables": {"id": run_id}},
-                     timeout=30).json()["data"]["runOrError"]
-    assert run == {"__typename": "Run", "status": "SUCCESS"}, f"run {run_id} per GraphQL: {run}"
-    latest = httpx.post(f"{url}/graphql", timeout=30, json={
-        "query": "{ assetNodes { assetKey { path } assetMaterializations(limit: 1) { runId } } }"},
-    ).json()["data"]["assetNodes"]
-    not_by_run = [node["assetKey"]["path"][-1] for node in latest
-                  if [m["runId"] for m in node["assetMaterializations"]] != [run_id]]
-    assert not not_by_run, f"not materialized by the UI's run {run_id}: {not_by_run}"
+def check_backfill_materialized_everything(url: str, backfill_id: str) -> None:
+    """Every asset's latest materialization, every repository partition of the mining assets
+    included, came from a run of the UI's backfill."""
+    nodes = graphql_data(url, """{ assetNodes { assetKey { path }
+        assetMaterializations(limit: 10) { runId partition } } }""")["assetNodes"]
+    runs = graphql_data(url, """query($id: String!) { partitionBackfillOrError(backfillId: $id) {
+        ... on PartitionBackfill { runs(limit: 100) { runId } } } }""",
+                        {"id": backfill_id})["partitionBackfillOrError"]["runs"]
+    backfill_runs = {run["runId"] for run in runs}
+    for node in nodes:
+        name, materializations = node["assetKey"]["path"][-1], node["assetMaterializations"]
+        assert materializations, f"{name} was never materialized"
+        assert {m["runId"] for m in materializations} <= backfill_runs, f"{name}: not by the backfill"
+        if name in STAGES["mining"]:
+            assert {m["partition"] for m in materializations} == set(REPOS), f"{name}: {materializations}"
+
+
+def graphql_data(url: str, query: str, variables: dict | None = None) -> dict:
+    reply = httpx.post(f"{url}/graphql", json={"query": query, "variables": variables or {}},
+                       timeout=30).json()
+    assert not reply.get("errors"), reply["errors"]
+    return reply["data"]
 
 
 def check_after_run(page: Page) -> None:
@@ -238,11 +257,11 @@ def check_after_run(page: Page) -> None:
     expect(page.get_by_text("raw_issues_valid").first).to_be_visible()
     expect(page.get_by_text("Passed", exact=True), "raw_issues_valid did not pass after the run") \
         .to_be_visible()
-    screenshot(page, "04-raw-issues-check-passed")
+    screenshot(page, "05-raw-issues-check-passed")
     graph = open_asset_graph(page)
     green = graph.locator("[style*='--minimal-border: var(--color-accent-green)']")
     expect(green, "not every asset node is shown as materialized").to_have_count(len(ASSETS))
-    screenshot(page, "05-asset-graph-materialized")
+    screenshot(page, "06-asset-graph-materialized")
 
 
 def test_ui_shows_the_graph_and_materializes_it_in_chromium(ui_page, ui_server):  # noqa: F811
@@ -252,9 +271,9 @@ def test_ui_shows_the_graph_and_materializes_it_in_chromium(ui_page, ui_server):
     try:
         check_asset_graph(page)
         check_asset_checks(page)
-        run_id = materialize_all(page, url)
-        wait_for_run(page, run_id, len(ASSETS))
-        check_run_via_graphql(url, run_id)
+        backfill_id = materialize_all(page)
+        wait_for_backfill(page, url, backfill_id)
+        check_backfill_materialized_everything(url, backfill_id)
         check_after_run(page)
     except BaseException:
         try:
