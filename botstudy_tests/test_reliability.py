@@ -282,3 +282,37 @@ def test_the_token_never_reaches_anything_a_run_writes(tmp_path):
     assert any(path.suffix == ".duckdb" for path in written) and any("home" in path.parts for path in written)
     leaks = [path for path in written if TOKEN.encode() in path.read_bytes()]
     assert not leaks
+
+
+@pytest.mark.slow
+def test_make_run_against_github_mines_everything_once_and_refreshes_for_free(tmp_path):
+    """`make run` configured only by a token and the API URL (source, repositories and label
+    folder at their defaults), twice: the second run is answered by 304s alone."""
+    from botstudy_tests.fake_github import bulk_corpus
+    from botstudy_tests.test_mining import minimum_requests
+
+    repos = ["keras-team/keras", "pytorch/pytorch", "tensorflow/tensorflow"]
+    corpus = bulk_corpus(repos, issues_per_repo=1500, comments_per_issue=6.0, seed=21)
+    with FakeGitHub(corpus, token=TOKEN, issues_offset_cap=1000, comments_offset_cap=4000,
+                    fault_rate=0.05, retry_after=0, seed=5) as server:
+        env = run_env(tmp_path, tmp_path / "gh.duckdb", GITHUB_TOKEN=TOKEN,
+                      BOTSTUDY_GITHUB_API_URL=server.url, BOTSTUDY_HTTP_BACKOFF_S="0.01")
+        del env["BOTSTUDY_SOURCE"]  # a token makes github the default
+        first = finish_run(env, timeout=900)
+        assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+        served = server.stats["counted"] - server.stats["faults"]
+        server.reset_stats()
+        server.fault_rate = 0.0
+        second = finish_run(env, timeout=900)
+        assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
+        refresh = dict(server.stats)
+    assert served <= minimum_requests(corpus) * 1.10
+    assert refresh["counted"] <= 2 * len(repos) and refresh["not_modified"] == 2 * len(repos)
+    n_issues = sum(len(data["issues"]) for data in corpus.values())
+    n_comments = sum(len(data["comments"]) for data in corpus.values())
+    with duckdb.connect(str(tmp_path / "gh.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*), count(DISTINCT (repo, number)) FROM raw_issues").fetchone() \
+            == (n_issues, n_issues)
+        assert con.execute("SELECT count(*), count(DISTINCT (repo, comment_id)) FROM raw_issue_comments") \
+            .fetchone() == (n_comments, n_comments)
+        assert con.execute("SELECT count(*) FROM raw_issues WHERE source <> 'github'").fetchone()[0] == 0
