@@ -79,12 +79,15 @@ class Endpoint:
         params = list(self.params) + [("per_page", str(PER_PAGE))]
         if since is not None:
             params.append(("since", since.strftime("%Y-%m-%dT%H:%M:%SZ")))
-        return client.url(self.path.format(repo=repo)) + "?" + urllib.parse.urlencode(params)
+        return self._url(client, repo, params)
 
     def probe_url(self, client: GitHubClient, repo: str) -> str:
         """The single most recently updated item: it changes whenever anything changes."""
         params = [(key, value) for key, value in self.params if key != "direction"]
         params += [("direction", "desc"), ("per_page", "1")]
+        return self._url(client, repo, params)
+
+    def _url(self, client: GitHubClient, repo: str, params: list[tuple[str, str]]) -> str:
         return client.url(self.path.format(repo=repo)) + "?" + urllib.parse.urlencode(params)
 
 
@@ -339,8 +342,8 @@ def _remember_probe(client: GitHubClient, warehouse: Warehouse, repo: str, endpo
     refresh then walks from the watermark, which is always correct.
     """
     if probe is None or probe.newest != state.watermark:
-        probe = _probe(client, repo, endpoint)
-    if probe is not None and probe.etag and probe.newest == state.watermark:
+        probe = _probe(client, repo, endpoint)  # sent without an ETag: never a 304, never None
+    if probe.etag and probe.newest == state.watermark:
         state.etag, state.etag_url = probe.etag, endpoint.probe_url(client, repo)
     else:
         log(f"{repo} {endpoint.name}: the newest item is not the watermark {state.watermark}; "
