@@ -79,6 +79,7 @@ def ui_page(chromium_browser, ui_server):  # noqa: F811 - the fixture imported a
 
     context.route("**/*", loopback_only)
     context.set_default_timeout(UI_TIMEOUT_MS)
+    expect.set_options(timeout=UI_TIMEOUT_MS)  # assertions wait as long as actions (default 5 s)
     page = context.new_page()
     skip = page.get_by_role("button", name="Skip", exact=True)
     page.add_locator_handler(page.get_by_text("Join the Dagster community"), lambda: skip.click())
