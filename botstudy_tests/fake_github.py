@@ -373,8 +373,17 @@ class RepoState:
         self.issues[issue["number"]] = issue
         self.invalidate()
 
+    def comment(self, comment_id: int) -> dict:
+        if comment_id not in self.comments:
+            raise ApiError(404, "Not Found")
+        return self.comments[comment_id]
+
     def put_comment(self, comment: dict) -> None:
         self.comments[comment["id"]] = comment
+        self.invalidate()
+
+    def drop_comment(self, comment_id: int) -> None:
+        del self.comments[comment_id]
         self.invalidate()
 
 
@@ -589,6 +598,15 @@ class FakeGitHub:
         with self._lock:
             self._stats = new_stats()
 
+    @property
+    def fault_rate(self) -> float:
+        return self._fault_rate
+
+    @fault_rate.setter
+    def fault_rate(self, rate: float) -> None:
+        with self._lock:
+            self._fault_rate = rate
+
     def fail_next(self, n: int, kind: str) -> None:
         """Force the next `n` requests to fail with `kind` (see FAULT_KINDS)."""
         kind = self._checked_kind(kind)
@@ -655,6 +673,28 @@ class FakeGitHub:
             item["updated_at"] = now
             state.put_comment(item)
             state.put_issue({**issue, "comments": (issue.get("comments") or 0) + 1, "updated_at": now})
+            self._users = None
+
+    def comments(self, repo: str) -> list[dict]:
+        """The repository's comments as they are now."""
+        with self._lock:
+            return list(self._repo(repo).comments.values())
+
+    def update_comment(self, repo: str, comment_id: int, **fields) -> None:
+        """Edit a comment: it moves to the end of the updated order, and in offset-paged lists
+        every later comment moves up one place."""
+        with self._lock:
+            state = self._repo(repo)
+            state.put_comment({**state.comment(comment_id), **fields, "updated_at": self._tick()})
+
+    def delete_comment(self, repo: str, comment_id: int) -> None:
+        """Delete a comment: every later comment moves up one place in offset-paged lists."""
+        with self._lock:
+            state = self._repo(repo)
+            number = issue_number_of(state.comment(comment_id))
+            state.drop_comment(comment_id)
+            issue = state.issue(number)
+            state.put_issue({**issue, "comments": max(0, (issue.get("comments") or 0) - 1)})
             self._users = None
 
     def _repo(self, name: str) -> RepoState:
