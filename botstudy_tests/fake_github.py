@@ -268,45 +268,51 @@ class Request:
 
 
 class View:
-    """Items sorted ascending by a (value, number-or-id) key, with keys for bisect."""
+    """Items sorted ascending by a (value, number-or-id) key, with keys for bisect.
 
-    __slots__ = ("keys", "items")
+    A view may be a suffix (`start`) of another's lists, shared rather than copied: a client that
+    asks with a new `since` on every page must not cost the server a copy of the list each time."""
 
-    def __init__(self, pairs: list[tuple[tuple, dict]]):
-        self.keys = [key for key, _ in pairs]
-        self.items = [item for _, item in pairs]
+    __slots__ = ("keys", "items", "start")
+
+    def __init__(self, pairs: list[tuple[tuple, dict]] | None = None, *,
+                 keys: list[tuple] | None = None, items: list[dict] | None = None, start: int = 0):
+        if pairs is not None:
+            keys, items = [key for key, _ in pairs], [item for _, item in pairs]
+        self.keys, self.items, self.start = keys, items, start
 
     @classmethod
     def sorted_from(cls, items, field: str, id_field: str) -> "View":
         return cls(sorted(((sort_key(it, field, id_field), it) for it in items), key=lambda p: p[0]))
 
     def where(self, predicate) -> "View":
-        return View([(k, it) for k, it in zip(self.keys, self.items) if predicate(it)])
+        return View([(k, it) for k, it in zip(self.keys[self.start:], self.items[self.start:])
+                     if predicate(it)])
 
     def from_value(self, value: str) -> "View":
         """Suffix of items whose sort value is >= value (the key is (value, id))."""
-        start = bisect.bisect_left(self.keys, (value,))
-        return View(list(zip(self.keys[start:], self.items[start:])))
+        start = bisect.bisect_left(self.keys, (value,), lo=self.start)
+        return View(keys=self.keys, items=self.items, start=start)
 
     def __len__(self) -> int:
-        return len(self.items)
+        return len(self.items) - self.start
 
     def offset_after(self, key: tuple, direction: str) -> int:
         """How many items precede the first one after `key` when walking in `direction`."""
         if direction == "asc":
-            return bisect.bisect_right(self.keys, key)
-        return len(self.keys) - bisect.bisect_left(self.keys, key)
+            return bisect.bisect_right(self.keys, key, lo=self.start) - self.start
+        return len(self.keys) - bisect.bisect_left(self.keys, key, lo=self.start)
 
     def page(self, offset: int, size: int, direction: str) -> tuple[list[dict], tuple | None, bool]:
         """Items [offset, offset+size) in walking order, the last one's key, and whether more follow."""
         n = len(self.items)
         if direction == "asc":
-            lo, hi = offset, min(offset + size, n)
+            lo, hi = self.start + offset, min(self.start + offset + size, n)
             more = hi < n
         else:
             hi = n - offset
-            lo = max(hi - size, 0)
-            more = lo > 0
+            lo = max(hi - size, self.start)
+            more = lo > self.start
         if lo >= hi:
             return [], None, False
         items = self.items[lo:hi]
@@ -314,6 +320,9 @@ class View:
             return items, self.keys[hi - 1], more
         items.reverse()
         return items, self.keys[lo], more
+
+    def all_items(self) -> list[dict]:
+        return self.items[self.start:]
 
 
 def issue_number_of(comment: dict) -> int:
@@ -360,7 +369,7 @@ class RepoState:
         """An issue's comments in creation order (built once from the sorted view)."""
         if self._by_issue is None:
             self._by_issue = {}
-            for comment in self.view("comments", "created").items:
+            for comment in self.view("comments", "created").all_items():
                 self._by_issue.setdefault(issue_number_of(comment), []).append(comment)
         return self._by_issue.get(number, [])
 
