@@ -12,7 +12,7 @@ from .github import GitHubClient
 # Items per `since` window of the repository comments walk. One page: every page starts again
 # from the newest updated_at read so far, so a comment edited or deleted behind the walk cannot
 # shift an unread one onto a page already read (offset pages would lose it until its next
-# update). Costs the re-read of items tied at that second, about 1% more requests.
+# update). Costs the re-read of items tied at that second, about 2% more requests.
 COMMENTS_WINDOW_ITEMS = 100
 
 
