@@ -107,12 +107,6 @@ def build_corpus(split: list[tuple[str, int]], comments_per_issue: float, seed: 
     return corpus
 
 
-def minimum_requests(corpus: dict) -> int:
-    """Σ over repos of ceil(issues/100) + ceil(comments/100): one full page per 100 items."""
-    return sum(math.ceil(len(d["issues"]) / 100) + math.ceil(len(d["comments"]) / 100)
-               for d in corpus.values())
-
-
 def watermark_ties(corpus: dict) -> list[tuple[str, str, str, int]]:
     """Per repo and endpoint: the newest updated_at and how many items share that second.
 
@@ -304,7 +298,7 @@ def db_verification(db: Path, corpus: dict) -> dict:
 
 
 def scale_benchmark(args, workdir: Path) -> dict:
-    from botstudy_tests.fake_github import FakeGitHub
+    from botstudy_tests.fake_github import FakeGitHub, minimum_requests
 
     split = split_issues(args.issues)
     started = time.monotonic()
@@ -365,7 +359,7 @@ def ensure_perceval(log_path: Path) -> dict:
 
 
 def perceval_benchmark(args, workdir: Path) -> dict:
-    from botstudy_tests.fake_github import FakeGitHub, make_user
+    from botstudy_tests.fake_github import FakeGitHub, make_user, minimum_requests
 
     repo = PAPER_SPLIT[0][0]
     corpus = build_corpus([(repo, args.perceval_issues)], args.perceval_comments_per_issue,

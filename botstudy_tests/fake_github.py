@@ -28,7 +28,7 @@ from itertools import chain
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-__all__ = ["FakeGitHub", "bulk_corpus"]
+__all__ = ["FakeGitHub", "bulk_corpus", "minimum_requests"]
 
 DOCS_URL = "https://docs.github.com/rest"
 ENTERPRISE_PREFIX = "/api/v3"
@@ -275,24 +275,25 @@ class View:
 
     __slots__ = ("keys", "items", "start")
 
-    def __init__(self, pairs: list[tuple[tuple, dict]] | None = None, *,
-                 keys: list[tuple] | None = None, items: list[dict] | None = None, start: int = 0):
-        if pairs is not None:
-            keys, items = [key for key, _ in pairs], [item for _, item in pairs]
+    def __init__(self, keys: list[tuple], items: list[dict], start: int = 0):
         self.keys, self.items, self.start = keys, items, start
 
     @classmethod
+    def from_pairs(cls, pairs: list[tuple[tuple, dict]]) -> "View":
+        return cls([key for key, _ in pairs], [item for _, item in pairs])
+
+    @classmethod
     def sorted_from(cls, items, field: str, id_field: str) -> "View":
-        return cls(sorted(((sort_key(it, field, id_field), it) for it in items), key=lambda p: p[0]))
+        return cls.from_pairs(sorted(((sort_key(it, field, id_field), it) for it in items),
+                                     key=lambda p: p[0]))
 
     def where(self, predicate) -> "View":
-        return View([(k, it) for k, it in zip(self.keys[self.start:], self.items[self.start:])
-                     if predicate(it)])
+        return View.from_pairs([(k, it) for k, it in zip(self.keys[self.start:], self.items[self.start:])
+                                if predicate(it)])
 
     def from_value(self, value: str) -> "View":
         """Suffix of items whose sort value is >= value (the key is (value, id))."""
-        start = bisect.bisect_left(self.keys, (value,), lo=self.start)
-        return View(keys=self.keys, items=self.items, start=start)
+        return View(self.keys, self.items, bisect.bisect_left(self.keys, (value,), lo=self.start))
 
     def __len__(self) -> int:
         return len(self.items) - self.start
@@ -991,6 +992,12 @@ def bulk_corpus(repos: list[str], issues_per_repo: int, comments_per_issue: floa
                   for number, opened in enumerate(created, start=1)]
         corpus[full_name] = {"issues": issues, "comments": comments}
     return corpus
+
+
+def minimum_requests(corpus: dict) -> int:
+    """Σ over repositories of ceil(issues/100) + ceil(comments/100): one full page per 100 items."""
+    return sum(math.ceil(len(data["issues"]) / 100) + math.ceil(len(data["comments"]) / 100)
+               for data in corpus.values())
 
 
 def pick(rng: random.Random, options):

@@ -1,30 +1,18 @@
 """The miner against the loopback fake GitHub: fewest requests, nothing lost, cheap refresh."""
 
-import math
 import threading
 
 import pytest
 
 from botstudy_assets.github import GitHubAuthError, GitHubClient, GitHubNotFound
 from botstudy_assets.github_resource import COMMENTS_WINDOW_ITEMS
-from botstudy_assets.mining import (
-    COMMENTS,
-    ISSUES,
-    Endpoint,
-    ensure_tables,
-    walk_endpoint,
-)
+from botstudy_assets.mining import COMMENTS, ISSUES, Endpoint, ensure_tables, walk_endpoint
 from botstudy_assets.storage import Warehouse
-from botstudy_tests.fake_github import FakeGitHub, bulk_corpus
+from botstudy_tests.fake_github import FakeGitHub, bulk_corpus, minimum_requests
 from botstudy_tests.harness import github_env, materialize
 
 REPOS = ["acme/alpha", "acme/beta", "acme/gamma"]
 TOKEN = "test-token-not-real-0123456789"
-
-
-def minimum_requests(corpus) -> int:
-    return sum(math.ceil(len(data["issues"]) / 100) + math.ceil(len(data["comments"]) / 100)
-               for data in corpus.values())
 
 
 def client(server: FakeGitHub, **kwargs) -> GitHubClient:

@@ -17,7 +17,7 @@ import pytest
 
 from botstudy_assets.config import PROJECT_ROOT
 from botstudy_assets.storage import connect_read_only
-from botstudy_tests.fake_github import FakeGitHub
+from botstudy_tests.fake_github import FakeGitHub, bulk_corpus, minimum_requests
 from botstudy_tests.harness import devset_corpus, load_devset
 
 VOLATILE = {"mined_at", "path", "bytes", "html_url"}  # differ between runs by design
@@ -34,15 +34,20 @@ def run_env(tmp: Path, db: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+RUN = [sys.executable, "-m", "botstudy_assets.run"]
+MAKE_RUN = ["make", "--no-print-directory", "run"]  # the venv is installed: it only materializes
+
+
 def start_run(env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "botstudy_assets.run"], cwd=PROJECT_ROOT, env=env,
+    return subprocess.Popen(RUN, cwd=PROJECT_ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
 
 
-def finish_run(env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "botstudy_assets.run"], cwd=PROJECT_ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+def finish_run(env: dict[str, str], timeout: float = 300, command: list[str] = RUN) \
+        -> subprocess.CompletedProcess:
+    return subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+                          timeout=timeout)
 
 
 def fingerprints(db: Path) -> dict[str, tuple]:
@@ -284,29 +289,23 @@ def test_the_token_never_reaches_anything_a_run_writes(tmp_path):
     assert not leaks
 
 
-def make_run(env: dict[str, str], timeout: float) -> subprocess.CompletedProcess:
-    """`make run` itself (the venv is already installed, so it only materializes)."""
-    return subprocess.run(["make", "--no-print-directory", "run"], cwd=PROJECT_ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
-
-
-def mine_twice_with_make_run(tmp_path: Path, corpus: dict, comments_offset_cap: int,
-                             fault_rate: float) -> tuple[int, dict]:
+def mine_twice_with_make_run(tmp_path: Path, corpus: dict, fault_rate: float) -> tuple[int, dict]:
     """`make run` configured only by a token and the API URL (source, repositories and label
-    folder at their defaults), twice, the second time without faults and without changes.
+    folder at their defaults), twice, the second time without faults and without changes,
+    behind GitHub's real caps (issues page offset 1,000, comments offset 40,000).
     Returns the first run's counted requests and the second run's stats."""
-    with FakeGitHub(corpus, token=TOKEN, issues_offset_cap=1000, comments_offset_cap=comments_offset_cap,
+    with FakeGitHub(corpus, token=TOKEN, issues_offset_cap=1000, comments_offset_cap=40_000,
                     fault_rate=fault_rate, retry_after=0, seed=5) as server:
         env = run_env(tmp_path, tmp_path / "gh.duckdb", GITHUB_TOKEN=TOKEN,
                       BOTSTUDY_GITHUB_API_URL=server.url, BOTSTUDY_HTTP_BACKOFF_S="0.01")
         del env["BOTSTUDY_SOURCE"]  # a token makes github the default
-        first = make_run(env, timeout=1800)
+        first = finish_run(env, timeout=1800, command=MAKE_RUN)
         assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
         assert fault_rate == 0 or server.stats["faults"] > 0
         served = server.stats["counted"]  # faults are not counted: they cost no quota
         server.reset_stats()
         server.fault_rate = 0.0
-        second = make_run(env, timeout=1800)
+        second = finish_run(env, timeout=1800, command=MAKE_RUN)
         assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
         return served, dict(server.stats)
 
@@ -331,14 +330,10 @@ REPOS = ["keras-team/keras", "pytorch/pytorch", "tensorflow/tensorflow"]
 def test_make_run_mines_20000_issues_once_within_the_request_budget_and_refreshes_for_free(
         tmp_path, fault_rate):
     """The acceptance scale: 20,000 issues and 120,000 comments in three repositories behind
-    GitHub's real caps (issues page offset 1,000, comments offset 40,000), with and without 5%
-    of requests answered by 502s or secondary-limit 403s."""
-    from botstudy_tests.fake_github import bulk_corpus
-    from botstudy_tests.test_mining import minimum_requests
-
+    GitHub's real caps, with and without 5% of requests answered by 502s or secondary-limit
+    403s."""
     corpus = bulk_corpus(REPOS, issues_per_repo=6_667, comments_per_issue=6.0, seed=21)
-    served, refresh = mine_twice_with_make_run(tmp_path, corpus, comments_offset_cap=40_000,
-                                               fault_rate=fault_rate)
+    served, refresh = mine_twice_with_make_run(tmp_path, corpus, fault_rate=fault_rate)
     assert served <= minimum_requests(corpus) * 1.10
     assert refresh["counted"] <= 2 * len(REPOS) and refresh["not_modified"] == 2 * len(REPOS)
     assert_mined_exactly_once(tmp_path / "gh.duckdb", corpus)
