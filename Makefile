@@ -9,12 +9,17 @@ export DAGSTER_DISABLE_TELEMETRY := 1
 export GX_ANALYTICS_ENABLED := false
 BOTSTUDY_UI_PORT ?= 3000
 
-.PHONY: venv run test ui sample benchmark clean
+.PHONY: venv run test lint ui sample snapshot clean
 
-$(STAMP): pyproject.toml constraints.txt
+UV_VERSION := 0.13.9
+UV := $(BIN)/uv
+
+# The venv holds exactly what uv.lock pins (hashes checked). uv itself is bootstrapped into it
+# with pip, so a fresh machine needs only python3 and make; --inexact keeps pip and uv there.
+$(STAMP): pyproject.toml uv.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
+	test -x $(UV) || $(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --inexact --quiet --python $(BIN)/python
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -29,13 +34,24 @@ run: venv $(DAGSTER_HOME)/dagster.yaml
 test: venv
 	$(BIN)/python -m pytest
 
+# What CI checks before the tests: lint, formatting, types, and that the code location loads.
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/ty check botstudy_assets
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/dg check defs
+
 ui: venv $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/python -m botstudy_assets.run --sync-partitions
 	$(BIN)/dagster dev --host 127.0.0.1 --port $(BOTSTUDY_UI_PORT)
 
+# Record the tables `make run` wrote on the sample (after a change meant to change results).
+snapshot: run
+	$(BIN)/python -m botstudy_tests.snapshot data/botstudy.duckdb > botstudy_tests/snapshots/sample_tables.json
+
 # Regenerate the embedded synthetic sample and its rater files (deterministic).
 sample: venv
-	$(BIN)/python -m botstudy_assets.synthetic --out data/sample --labels data/labels/sample/coding
+	$(BIN)/python -m botstudy_dev.synthetic --out data/sample --labels data/labels/sample/coding
 
 clean:
 	rm -rf $(VENV) .dagster_home data/*.duckdb data/*.duckdb.wal data/reports

@@ -32,8 +32,16 @@ def main() -> int:
     wall = time.monotonic() - started
     code = os.waitstatus_to_exitcode(status)
     with open(out_path, "w", encoding="utf-8") as handle:
-        json.dump({"wall_s": wall, "returncode": code, "maxrss_bytes": usage.ru_maxrss * 1024,
-                   "user_s": usage.ru_utime, "sys_s": usage.ru_stime}, handle)
+        json.dump(
+            {
+                "wall_s": wall,
+                "returncode": code,
+                "maxrss_bytes": usage.ru_maxrss * 1024,
+                "user_s": usage.ru_utime,
+                "sys_s": usage.ru_stime,
+            },
+            handle,
+        )
     return code if code >= 0 else 128 - code
 
 

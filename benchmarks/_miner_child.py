@@ -2,7 +2,7 @@
 
 Run as `python -m benchmarks._miner_child OUT.json` with the botstudy settings in the
 environment (BOTSTUDY_SOURCE=github, BOTSTUDY_GITHUB_API_URL, GITHUB_TOKEN, BOTSTUDY_REPOS,
-BOTSTUDY_DB, ...). It does what `botstudy_tests.harness.materialize` does (the real Dagster
+BOTSTUDY_DB, ...). It does what `botstudy_dev.runner.run_graph` does (the real Dagster
 assets `raw_issues` + `raw_issue_comments`, in-process, on an ephemeral instance) but keeps the
 instance so that step start/end times can be read from its event log, and samples its own RSS
 every 0.1 s so the parent can say *which step* the memory peak belongs to. The parent measures
@@ -59,10 +59,16 @@ def thread_stacks(skip: int) -> list[str]:
             continue
         frames = traceback.extract_stack(frame)
         innermost = frames[-1] if frames else None
-        if innermost is None or innermost.filename.endswith(IDLE_FILES) or "work_queue.get" in (innermost.line or ""):
+        if (
+            innermost is None
+            or innermost.filename.endswith(IDLE_FILES)
+            or "work_queue.get" in (innermost.line or "")
+        ):
             continue  # idle: waiting on a lock, a condition or an empty work queue
         frames = frames[-STACK_DEPTH:]
-        stacks.append(f"thread {names.get(ident, ident)}:\n" + "".join(traceback.format_list(frames)))
+        stacks.append(
+            f"thread {names.get(ident, ident)}:\n" + "".join(traceback.format_list(frames))
+        )
     return stacks
 
 
@@ -111,35 +117,32 @@ def main(out_path: str) -> int:
     try:
         import dagster as dg
 
-        from botstudy_assets.definitions import build_definitions, execute_refresh
-        from botstudy_tests.harness import SETTINGS, environment
+        from botstudy_dev.runner import SETTINGS, run_graph
 
         result["import_s"] = time.time() - started_wall
         result["rss_after_import"] = rss_bytes()
         env = {name: os.environ[name] for name in SETTINGS if os.environ.get(name)}
         run_started = time.time()
-        with environment(env):
-            instance = dg.DagsterInstance.ephemeral()
-            run = execute_refresh(
-                build_definitions(), instance, raise_on_error=False,
-                asset_selection=[dg.AssetKey(name) for name in SELECTION])
+        instance = dg.DagsterInstance.ephemeral()
+        run = run_graph(env, selection=list(SELECTION), instance=instance)
         result["materialize_s"] = time.time() - run_started
         result["success"] = bool(run.success)
-        result["failures"] = []
-        result["checks"] = {}
-        result["metadata"] = {}
-        for event in run.all_events:
-            kind = event.event_type_value
-            if kind == "STEP_FAILURE":
-                error = event.event_specific_data.error
-                result["failures"].append(f"{event.step_key}: {error.to_string() if error else '?'}")
-            elif kind == "ASSET_CHECK_EVALUATION":
-                data = event.event_specific_data
-                result["checks"][data.check_name] = bool(data.passed)
-            elif kind == "ASSET_MATERIALIZATION":
-                materialization = event.event_specific_data.materialization
-                result["metadata"][materialization.asset_key.to_user_string()] = {
-                    key: _plain(value) for key, value in materialization.metadata.items()}
+        result["failures"] = [
+            f"{event.step_key}: {event.step_failure_data.error.to_string()}"
+            for event in run.get_step_failure_events()
+            if event.step_failure_data.error
+        ]
+        result["checks"] = {
+            evaluation.check_name: bool(evaluation.passed)
+            for evaluation in run.get_asset_check_evaluations()
+        }
+        result["metadata"] = {
+            event.asset_key.to_user_string(): {
+                key: _plain(value) for key, value in event.materialization.metadata.items()
+            }
+            for event in run.get_asset_materialization_events()
+            if event.asset_key
+        }
         steps: dict[str, dict] = {}
         for record in instance.all_logs(run.run_id):
             event = record.dagster_event
@@ -167,11 +170,15 @@ def main(out_path: str) -> int:
         result["vm_hwm"] = vm_hwm_bytes()
         result["peak_stacks"] = sampler.peak_stacks
         for step in result.get("steps", {}).values():
-            inside = [rss for at, rss in samples if step.get("start", 0) <= at <= step.get("end", 1e18)]
+            inside = [
+                rss for at, rss in samples if step.get("start", 0) <= at <= step.get("end", 1e18)
+            ]
             step["rss_peak"] = max(inside, default=0)
         # A coarse timeline (at most ~200 points) for the report's curious reader.
         stride = max(1, len(samples) // 200)
-        result["rss_timeline"] = [(round(at - started_wall, 2), rss) for at, rss in samples[::stride]]
+        result["rss_timeline"] = [
+            (round(at - started_wall, 2), rss) for at, rss in samples[::stride]
+        ]
         with open(out_path, "w", encoding="utf-8") as handle:
             json.dump(result, handle)
     return 0 if result.get("success") else 1

@@ -33,22 +33,31 @@ def main() -> int:
     out, assets = sys.argv[1], sys.argv[2:]
     import dagster as dg
 
-    from botstudy_assets.definitions import build_definitions, execute_refresh
+    from botstudy_assets.definitions import defs as load_definitions
+    from botstudy_assets.defs.jobs import execute_refresh
+    from botstudy_dev.runner import configured_repos
 
-    defs = build_definitions()
+    defs, repos = load_definitions(), configured_repos()
     instance = dg.DagsterInstance.ephemeral()
     stages = []
     for asset in assets:
         sampler = Sampler()
         sampler.start()
         started = time.monotonic()
-        result = execute_refresh(defs, instance, asset_selection=[dg.AssetKey(asset)],
-                                 raise_on_error=False)
+        result = execute_refresh(
+            defs, instance, repos, asset_selection=[dg.AssetKey(asset)], raise_on_error=False
+        )
         elapsed = time.monotonic() - started
         sampler.stop.set()
         sampler.join()
-        stages.append({"stage": asset, "seconds": elapsed, "peak_rss_bytes": sampler.peak,
-                       "success": result.success})
+        stages.append(
+            {
+                "stage": asset,
+                "seconds": elapsed,
+                "peak_rss_bytes": sampler.peak,
+                "success": result.success,
+            }
+        )
         if not result.success:
             break
     with open(out, "w", encoding="utf-8") as handle:

@@ -12,8 +12,12 @@ from contextlib import contextmanager
 import dagster as dg
 import polars as pl
 
-from .config import SettingsError
-from .definitions import build_resources, defs, execute_refresh, sync_repositories
+from botstudy_assets.definitions import defs
+from botstudy_assets.defs.jobs import execute_refresh
+from botstudy_assets.defs.mining.partitions import sync_repositories
+from botstudy_assets.defs.resources import build_resources
+from botstudy_assets.lib import paper
+from botstudy_assets.lib.settings import SettingsError
 
 
 @contextmanager
@@ -21,28 +25,33 @@ def _settings():
     """The study settings and warehouse as the run will see them (EnvVars resolved), validated
     before any work so that a misspelt variable stops the run with a message naming it."""
     resources = build_resources()
-    with dg.build_resources({"study": resources["study"], "warehouse": resources["warehouse"]}) as built:
+    with dg.build_resources(
+        {"study": resources["study"], "warehouse": resources["warehouse"]}
+    ) as built:
         try:
-            built.study.validate()
+            study = built.study.get()
         except SettingsError as error:
             sys.exit(f"botstudy: {error}")
-        yield built.study, built.warehouse
+        yield study, built.warehouse.get()
 
 
-def _failures(result) -> list[str]:
-    messages = []
-    for event in result.all_events:
-        if event.event_type_value == "STEP_FAILURE":
-            error = event.event_specific_data.error
-            cause = error
-            while cause.cause is not None:
-                cause = cause.cause
-            messages.append(f"{event.step_key}: {cause.message.strip()}")
-        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
-            evaluation = event.event_specific_data
-            if not evaluation.passed:
-                messages.append(f"check {evaluation.check_name} on "
-                                f"{evaluation.asset_key.to_user_string()} failed: {evaluation.description}")
+def _root_cause(event: dg.DagsterEvent) -> str:
+    error = event.step_failure_data.error
+    while error is not None and error.cause is not None:
+        error = error.cause
+    return error.message.strip() if error is not None else "failed"
+
+
+def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
+    messages = [
+        f"{event.step_key}: {_root_cause(event)}" for event in result.get_step_failure_events()
+    ]
+    messages += [
+        f"check {evaluation.check_name} on {evaluation.asset_key.to_user_string()} "
+        f"failed: {evaluation.description}"
+        for evaluation in result.get_asset_check_evaluations()
+        if not evaluation.passed
+    ]
     return messages
 
 
@@ -54,29 +63,47 @@ def print_summary(study, warehouse) -> None:
     pl.Config.set_tbl_width_chars(160)
     funnel = warehouse.query(
         "SELECT library, issues, candidates AS keyword_candidates, true_positives AS keyword_tps "
-        "FROM bot_funnel WHERE channel = 'keyword' ORDER BY library = 'All', library")
+        "FROM bot_funnel WHERE channel = 'keyword' ORDER BY library = 'All', library"
+    )
     any_channel = warehouse.query(
         "SELECT library, candidates AS all_channel_candidates, true_positives AS all_tps "
-        "FROM bot_funnel WHERE channel = 'any'")
-    print("\nFunnel (paper: 68,400 issues → 254 keyword candidates → 135 true positives):")
+        "FROM bot_funnel WHERE channel = 'any'"
+    )
+    print(f"\nFunnel (paper: {paper.FUNNEL_LINE}):")
     print(funnel.join(any_channel, on="library", how="left", maintain_order="left"))
     print("\nTable I, categories of automated work (paper proportions beside ours):")
-    print(warehouse.query(
-        "SELECT category, issue_count, issue_proportion_pct AS pct, paper_proportion_pct AS paper_pct, "
-        "array_to_string(bots[1:4], ', ') AS bots FROM category_summary ORDER BY issue_count DESC"))
-    print("\nAgreement, all categories pooled (paper: Cohen's kappa 0.87):")
-    print(warehouse.query(
-        "SELECT rater_a, rater_b, metric, round(value, 3) AS value, round(ci_low, 3) AS ci_low, "
-        "round(ci_high, 3) AS ci_high, n, interpretation FROM agreement_metrics "
-        "WHERE category IS NULL AND metric <> 'percent_agreement' ORDER BY metric, rater_a, rater_b"))
+    print(
+        warehouse.query(
+            "SELECT category, issue_count, issue_proportion_pct AS pct, paper_proportion_pct AS "
+            "paper_pct, "
+            "array_to_string(bots[1:4], ', ') AS bots FROM category_summary ORDER BY issue_count "
+            "DESC"
+        )
+    )
+    print(f"\nAgreement, all categories pooled (paper: Cohen's kappa {paper.KAPPA}):")
+    print(
+        warehouse.query(
+            "SELECT rater_a, rater_b, metric, round(value, 3) AS value, round(ci_low, 3) AS "
+            "ci_low, "
+            "round(ci_high, 3) AS ci_high, n, interpretation FROM agreement_metrics "
+            "WHERE category IS NULL AND metric <> 'percent_agreement' ORDER BY metric, rater_a, "
+            "rater_b"
+        )
+    )
     files = warehouse.query("SELECT artifact, path FROM study_report")
-    print(f"\nDuckDB file: {warehouse.file.resolve()}  (query it: duckdb -readonly {warehouse.file})")
+    print(
+        f"\nDuckDB file: {warehouse.file.resolve()}  (query it: duckdb -readonly {warehouse.file})"
+    )
     for artifact, path in files.iter_rows():
         print(f"{artifact}: {path}")
 
 
 def _instance() -> dg.DagsterInstance:
-    return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    return (
+        dg.DagsterInstance.get()
+        if os.environ.get("DAGSTER_HOME")
+        else dg.DagsterInstance.ephemeral()
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,10 +120,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(study, warehouse) -> int:
-    print(f"botstudy: source={study.resolved_source()} repos={','.join(study.repo_list())}"
-          + (f" until={study.until}" if study.until else "") + f" db={warehouse.file}")
+    print(
+        f"botstudy: source={study.source} repos={','.join(study.repo_list())}"
+        + (f" until={study.until_day}" if study.until else "")
+        + f" db={warehouse.file}"
+    )
     with _instance() as instance:
-        result = execute_refresh(defs, instance, raise_on_error=False)
+        result = execute_refresh(defs(), instance, study.repo_list(), raise_on_error=False)
     failures = _failures(result)
     if not result.success or failures:
         print("\nbotstudy: the run did not complete:", file=sys.stderr)

@@ -2,46 +2,80 @@
 
 import pytest
 
-from botstudy_assets.coding import StudyScope, code_post, read_label_csv, read_raters, settle
-from botstudy_assets.config import PROJECT_ROOT
-from botstudy_assets.detection import LabelFileError
-from botstudy_assets.reference_data import (
-    CATEGORIES, ReferenceFileError, load_codebook, load_registry,
+from botstudy_assets.lib.coding import code_post, settle
+from botstudy_assets.lib.labelfiles import LabelFileError, StudyScope, read_label_csv, read_raters
+from botstudy_assets.lib.reference_data import (
+    CATEGORIES,
+    ReferenceFileError,
+    load_codebook,
+    load_registry,
 )
-from botstudy_assets.stats import cohen_kappa
+from botstudy_assets.lib.settings import PROJECT_ROOT
+from botstudy_assets.lib.stats import cohen_kappa
 
 REGISTRY = load_registry(PROJECT_ROOT / "data" / "bot_registry.yaml")
 CODEBOOK = load_codebook(PROJECT_ROOT / "data" / "codebook.yaml", REGISTRY)
 KNOWN = StudyScope(frozenset(("a/b", n) for n in range(1, 10)), frozenset({"a/b"}))
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("Nagging Assignee @x: It has been 14 days with no activity and this issue has an assignee. "
-     "Please update the label and/or status accordingly.", {"stale"}),
-    ("Are you satisfied with the resolution of your issue? Yes No", {"feedback"}),
-    ("@alice has imported this pull request. If you are a Facebook employee, you can view this diff "
-     "on Phabricator.", {"commit_mapping"}),
-    ("Thanks for your pull request. It looks like this may be your first contribution to a Google "
-     "open source project. Before we can look at your pull request, you'll need to sign a "
-     "Contributor License Agreement (CLA).", {"license"}),
-    ("@x, thanks for your PR! By analyzing the history of the files in this pull request, we "
-     "identified @a, @b and @c to be potential reviewers.", {"mention"}),
-    ("Thank you for your post. We noticed you have not filled out the following field in the issue "
-     "template. Could you update them if they are relevant in your case, or leave them as N/A?",
-     {"onboarding"}),
-    ("This issue has been automatically marked as stale because it has not had recent activity. "
-     "It will be closed if no further activity occurs.", {"stale"}),
-    ("I fixed the typo, thanks for the review!", set()),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            "Nagging Assignee @x: It has been 14 days with no activity and this issue has an "
+            "assignee. "
+            "Please update the label and/or status accordingly.",
+            {"stale"},
+        ),
+        ("Are you satisfied with the resolution of your issue? Yes No", {"feedback"}),
+        (
+            "@alice has imported this pull request. If you are a Facebook employee, you can view "
+            "this diff "
+            "on Phabricator.",
+            {"commit_mapping"},
+        ),
+        (
+            "Thanks for your pull request. It looks like this may be your first contribution to a "
+            "Google "
+            "open source project. Before we can look at your pull request, you'll need to sign a "
+            "Contributor License Agreement (CLA).",
+            {"license"},
+        ),
+        (
+            "@x, thanks for your PR! By analyzing the history of the files in this pull request, "
+            "we "
+            "identified @a, @b and @c to be potential reviewers.",
+            {"mention"},
+        ),
+        (
+            "Thank you for your post. We noticed you have not filled out the following field in "
+            "the issue "
+            "template. Could you update them if they are relevant in your case, or leave them as "
+            "N/A?",
+            {"onboarding"},
+        ),
+        (
+            "This issue has been automatically marked as stale because it has not had recent "
+            "activity. "
+            "It will be closed if no further activity occurs.",
+            {"stale"},
+        ),
+        ("I fixed the typo, thanks for the review!", set()),
+    ],
+)
 def test_codebook_codes_real_bot_templates(text, expected):
     assert set(code_post(text, CODEBOOK)) == expected
 
 
 def test_codebook_schema_errors_name_the_entry(tmp_path):
     broken = tmp_path / "codebook.yaml"
-    broken.write_text((PROJECT_ROOT / "data" / "codebook.yaml").read_text().replace(
-        "name: stale", "name: stail", 1), encoding="utf-8")
-    with pytest.raises(ReferenceFileError, match="missing \\['stale'\\].*unknown \\['stail'\\]"):
+    broken.write_text(
+        (PROJECT_ROOT / "data" / "codebook.yaml")
+        .read_text()
+        .replace("name: stale", "name: stail", 1),
+        encoding="utf-8",
+    )
+    with pytest.raises(ReferenceFileError, match=r"missing \['stale'\].*unknown \['stail'\]"):
         load_codebook(broken)
     broken.write_text("version: 1\ncategories: [\n", encoding="utf-8")
     with pytest.raises(ReferenceFileError, match="not valid YAML"):
@@ -61,18 +95,25 @@ def _write(path, text):
 
 
 def test_rater_file_accepts_bom_and_multi_label(tmp_path):
-    path = _write(tmp_path / "ann.csv", "\ufeffrepo,number,categories\na/b,1,stale;feedback\na/b,2,\n")
-    assert read_label_csv(path, KNOWN) == {("a/b", 1): frozenset({"stale", "feedback"}),
-                                           ("a/b", 2): frozenset()}
+    path = _write(
+        tmp_path / "ann.csv", "\ufeffrepo,number,categories\na/b,1,stale;feedback\na/b,2,\n"
+    )
+    assert read_label_csv(path, KNOWN) == {
+        ("a/b", 1): frozenset({"stale", "feedback"}),
+        ("a/b", 2): frozenset(),
+    }
 
 
 def test_rater_file_problems_are_reported_row_by_row(tmp_path):
-    path = _write(tmp_path / "ann.csv", "repo,number,categories\n"
-                                        "a/b,1,stale\n"
-                                        "a/b,2,stail\n"
-                                        "a/b,99,stale\n"
-                                        "a/b,1,stale\n"
-                                        "a/b,x,stale\n")
+    path = _write(
+        tmp_path / "ann.csv",
+        "repo,number,categories\n"
+        "a/b,1,stale\n"
+        "a/b,2,stail\n"
+        "a/b,99,stale\n"
+        "a/b,1,stale\n"
+        "a/b,x,stale\n",
+    )
     with pytest.raises(LabelFileError) as error:
         read_label_csv(path, KNOWN)
     message = str(error.value)
@@ -90,7 +131,9 @@ def test_rater_file_with_wrong_delimiter_says_so(tmp_path):
 
 
 def test_adjudication_that_contradicts_itself_is_refused(tmp_path):
-    path = _write(tmp_path / "adjudication.csv", "repo,number,categories\na/b,1,stale\na/b,1,feedback\n")
+    path = _write(
+        tmp_path / "adjudication.csv", "repo,number,categories\na/b,1,stale\na/b,1,feedback\n"
+    )
     with pytest.raises(LabelFileError, match="different categories \\(contradiction\\)"):
         read_label_csv(path, KNOWN)
 
@@ -103,12 +146,16 @@ def test_rater_named_auto_is_refused(tmp_path):
 
 
 def test_rows_outside_the_study_are_skipped_with_a_note(tmp_path):
-    path = _write(tmp_path / "ann.csv", "repo,number,categories\na/b,1,stale\nc/d,4,stale\na/b,77,mention\n")
+    path = _write(
+        tmp_path / "ann.csv", "repo,number,categories\na/b,1,stale\nc/d,4,stale\na/b,77,mention\n"
+    )
     snapshot = StudyScope(KNOWN.known, KNOWN.repos, snapshot=True)
     skipped: list[str] = []
     assert read_label_csv(path, snapshot, skipped) == {("a/b", 1): frozenset({"stale"})}
-    assert skipped == ["ann.csv: line 3: c/d#4 skipped (c/d is not among BOTSTUDY_REPOS)",
-                       "ann.csv: line 4: a/b#77 skipped (not in the BOTSTUDY_UNTIL snapshot)"]
+    assert skipped == [
+        "ann.csv: line 3: c/d#4 skipped (c/d is not among BOTSTUDY_REPOS)",
+        "ann.csv: line 4: a/b#77 skipped (not in the BOTSTUDY_UNTIL snapshot)",
+    ]
     with pytest.raises(LabelFileError, match="a/b#77 is not an issue"):
         read_label_csv(path, KNOWN, [])  # without a snapshot, a missing issue is an error
 
@@ -116,11 +163,21 @@ def test_rows_outside_the_study_are_skipped_with_a_note(tmp_path):
 def test_settle_prefers_adjudication_then_majority_then_auto():
     key = ("a/b", 1)
     humans = {"ann": {key: frozenset({"stale", "feedback"})}, "bob": {key: frozenset({"stale"})}}
-    assert settle(key, {key: frozenset({"license"})}, humans, frozenset()) == (frozenset({"license"}), "adjudication")
-    assert settle(key, {}, humans, frozenset({"feedback"})) == (frozenset({"stale", "feedback"}), "raters+auto")
+    assert settle(key, {key: frozenset({"license"})}, humans, frozenset()) == (
+        frozenset({"license"}),
+        "adjudication",
+    )
+    assert settle(key, {}, humans, frozenset({"feedback"})) == (
+        frozenset({"stale", "feedback"}),
+        "raters+auto",
+    )
     assert settle(key, {}, humans, frozenset()) == (frozenset({"stale"}), "raters+auto")
-    assert settle(key, {}, {"ann": {key: frozenset({"mention"})}, "bob": {key: frozenset({"mention"})}},
-                  frozenset()) == (frozenset({"mention"}), "raters")
+    assert settle(
+        key,
+        {},
+        {"ann": {key: frozenset({"mention"})}, "bob": {key: frozenset({"mention"})}},
+        frozenset(),
+    ) == (frozenset({"mention"}), "raters")
     assert settle(key, {}, {}, frozenset({"stale"})) == (frozenset({"stale"}), "auto")
 
 
@@ -132,7 +189,9 @@ def test_auto_coder_agrees_with_the_dev_set_experts(devset_run):
     bot-related threads and all nine categories."""
     run, truth = devset_run
     auto: dict = {}
-    for repo, number, category in run.sql("SELECT repo, number, category FROM coded_labels WHERE rater = 'auto'"):
+    for repo, number, category in run.sql(
+        "SELECT repo, number, category FROM coded_labels WHERE rater = 'auto'"
+    ):
         auto.setdefault((repo, number), set()).add(category)
     relevant = sorted(key for key, labels in truth.items() if labels["bot_related"])
     expert = [int(c in truth[key]["categories"]) for key in relevant for c in CATEGORIES]
@@ -144,6 +203,8 @@ def test_auto_coder_agrees_with_the_dev_set_experts(devset_run):
 
 def test_auto_labels_carry_their_evidence(devset_run):
     run, _ = devset_run
-    missing = run.sql("SELECT count(*) FROM coded_labels WHERE rater = 'auto' AND "
-                      "(rule IS NULL OR evidence IS NULL OR post_location IS NULL)")[0][0]
+    missing = run.sql(
+        "SELECT count(*) FROM coded_labels WHERE rater = 'auto' AND "
+        "(rule IS NULL OR evidence IS NULL OR post_location IS NULL)"
+    )[0][0]
     assert missing == 0

@@ -1,29 +1,33 @@
-"""Detection: keyword rules, account classification, decisions, and the dev set's precision/recall."""
+"""Detection: keyword rules, account classification, decisions, and the dev set's precision and
+recall."""
 
 import collections
 
 import pytest
 
-from botstudy_assets.config import PROJECT_ROOT
-from botstudy_assets.detection import (
-    Evidence, LabelFileError, ThreadEvidence, classify_account, decide, read_validation_overrides,
-)
-from botstudy_assets.reference_data import load_keywords, load_registry
-from botstudy_assets.textmatch import KeywordMatcher, NameMatcher
+from botstudy_assets.lib.accounts import classify_account
+from botstudy_assets.lib.detection import Evidence, ThreadEvidence, decide
+from botstudy_assets.lib.labelfiles import LabelFileError, Override, read_validation_overrides
+from botstudy_assets.lib.reference_data import load_keywords, load_registry
+from botstudy_assets.lib.settings import PROJECT_ROOT
+from botstudy_assets.lib.textmatch import KeywordMatcher, NameMatcher
 
 REGISTRY = load_registry(PROJECT_ROOT / "data" / "bot_registry.yaml")
 KEYWORDS = KeywordMatcher(load_keywords(PROJECT_ROOT / "data" / "keywords.yaml"))
 
 
-@pytest.mark.parametrize("text, tokens", [
-    ("The bot closed my issue", ["bot"]),
-    ("Bots everywhere", ["Bots"]),
-    ("@pytorchbot retest this please", ["@pytorchbot"]),
-    ("merged by facebook-github-bot yesterday", ["facebook-github-bot"]),
-    ("stale[bot] marked it", ["stale[bot]"]),
-    ("robot arm, robots, robotics, bottleneck, bottom, both, bottle", []),
-    ("my chatbot answers", ["chatbot"]),
-])
+@pytest.mark.parametrize(
+    "text, tokens",
+    [
+        ("The bot closed my issue", ["bot"]),
+        ("Bots everywhere", ["Bots"]),
+        ("@pytorchbot retest this please", ["@pytorchbot"]),
+        ("merged by facebook-github-bot yesterday", ["facebook-github-bot"]),
+        ("stale[bot] marked it", ["stale[bot]"]),
+        ("robot arm, robots, robotics, bottleneck, bottom, both, bottle", []),
+        ("my chatbot answers", ["chatbot"]),
+    ],
+)
 def test_keyword_channel_follows_the_papers_rules(text, tokens):
     assert [hit.token for hit in KEYWORDS.hits(text)] == tokens
 
@@ -31,55 +35,105 @@ def test_keyword_channel_follows_the_papers_rules(text, tokens):
 def test_keyword_hits_know_code_and_quotes():
     text = "See log:\n```\nbot = Agent()\n```\n> the bot said so\nand `bot_id`"
     hits = KEYWORDS.hits(text)
-    assert [(hit.in_code, hit.in_quote) for hit in hits] == [(True, False), (False, True), (True, False)]
+    assert [(hit.in_code, hit.in_quote) for hit in hits] == [
+        (True, False),
+        (False, True),
+        (True, False),
+    ]
 
 
 def test_named_services_match_whole_names_only():
     names = NameMatcher(REGISTRY)
-    found = {name for _, name in names.names("Codecov says coverage dropped; Dr. CI is flaky. Welcome!")}
+    found = {
+        name for _, name in names.names("Codecov says coverage dropped; Dr. CI is flaky. Welcome!")
+    }
     assert {"codecov", "dr-ci"} <= found
     assert "welcome" not in found
 
 
 def _features(login, **overrides):
-    features = {"login": login, "typed_bot": False, "app_share": 0.0, "via_app": None,
-                "n_posts": 3, "n_threads": 3, "n_templates": 3, "template_diversity": 1.0}
+    features = {
+        "login": login,
+        "typed_bot": False,
+        "app_share": 0.0,
+        "via_app": None,
+        "n_posts": 3,
+        "n_threads": 3,
+        "n_templates": 3,
+        "template_diversity": 1.0,
+    }
     features.update(overrides)
     return features
 
 
-@pytest.mark.parametrize("features, is_bot, kind", [
-    (_features("tensorflowbutler"), True, "machine_user"),
-    (_features("some-app[bot]", typed_bot=True), True, "github_app"),
-    (_features("acme-release-bot"), True, "machine_user"),
-    (_features("nightly-ci", n_posts=40, n_threads=40, n_templates=2, template_diversity=0.05), True,
-     "machine_user"),
-    (_features("talbot42", n_posts=12, n_threads=6, n_templates=12), False, "human"),
-    (_features("abbot", n_posts=20, n_threads=10, n_templates=19, template_diversity=0.95), False, "human"),
-    (_features("jane-doe", n_posts=30, n_threads=25, n_templates=4, template_diversity=0.13), False, "human"),
-    (_features("ghost", typed_bot=False), False, "human"),
-])
+@pytest.mark.parametrize(
+    "features, is_bot, kind",
+    [
+        (_features("tensorflowbutler"), True, "machine_user"),
+        (_features("some-app[bot]", typed_bot=True), True, "github_app"),
+        (_features("acme-release-bot"), True, "machine_user"),
+        (
+            _features(
+                "nightly-ci", n_posts=40, n_threads=40, n_templates=2, template_diversity=0.05
+            ),
+            True,
+            "machine_user",
+        ),
+        (_features("talbot42", n_posts=12, n_threads=6, n_templates=12), False, "human"),
+        (
+            _features("abbot", n_posts=20, n_threads=10, n_templates=19, template_diversity=0.95),
+            False,
+            "human",
+        ),
+        (
+            _features("jane-doe", n_posts=30, n_threads=25, n_templates=4, template_diversity=0.13),
+            False,
+            "human",
+        ),
+        (_features("ghost", typed_bot=False), False, "human"),
+    ],
+)
 def test_accounts_are_classified_from_free_signals(features, is_bot, kind):
     verdict = classify_account(features, REGISTRY)
     assert (verdict.is_bot, verdict.kind) == (is_bot, kind), verdict.reasons
 
 
 def _evidence(channel, matched, **kwargs):
-    defaults = dict(location="comment", post_id=1, author="someone", author_is_bot=False, snippet=matched)
+    defaults = {
+        "location": "comment",
+        "post_id": 1,
+        "author": "someone",
+        "author_is_bot": False,
+        "snippet": matched,
+    }
     defaults.update(kwargs)
     return Evidence(channel=channel, matched=matched, **defaults)
 
 
-@pytest.mark.parametrize("items, accepted, basis", [
-    ([_evidence("bot_activity", "tensorflowbutler", author="tensorflowbutler", author_is_bot=True, score=0.99)],
-     True, "bot_posts"),
-    ([_evidence("keyword", "@pytorchbot")], True, "bot_invoked"),
-    ([_evidence("keyword", "bot", development=True)], True, "bot_discussed"),
-    ([_evidence("named_service", "codecov", service="codecov")], True, "service_discussed"),
-    ([_evidence("keyword", "chatbot", negative=True)], False, "not_a_development_bot"),
-    ([_evidence("keyword", "bot", in_code=True)], False, "only_in_code_or_quotes"),
-    ([_evidence("bot_activity", "jane", author="jane", score=0.4)], False, "suspected_account"),
-])
+@pytest.mark.parametrize(
+    "items, accepted, basis",
+    [
+        (
+            [
+                _evidence(
+                    "bot_activity",
+                    "tensorflowbutler",
+                    author="tensorflowbutler",
+                    author_is_bot=True,
+                    score=0.99,
+                )
+            ],
+            True,
+            "bot_posts",
+        ),
+        ([_evidence("keyword", "@pytorchbot")], True, "bot_invoked"),
+        ([_evidence("keyword", "bot", development=True)], True, "bot_discussed"),
+        ([_evidence("named_service", "codecov", service="codecov")], True, "service_discussed"),
+        ([_evidence("keyword", "chatbot", negative=True)], False, "not_a_development_bot"),
+        ([_evidence("keyword", "bot", in_code=True)], False, "only_in_code_or_quotes"),
+        ([_evidence("bot_activity", "jane", author="jane", score=0.4)], False, "suspected_account"),
+    ],
+)
 def test_decisions_follow_the_strongest_evidence(items, accepted, basis):
     decision = decide(ThreadEvidence(items), REGISTRY, set())
     assert (decision.accepted, decision.basis) == (accepted, basis)
@@ -88,21 +142,27 @@ def test_decisions_follow_the_strongest_evidence(items, accepted, basis):
 
 def test_human_validation_overrides_are_checked_row_by_row(tmp_path):
     path = tmp_path / "validation.csv"
-    path.write_text("\ufeffrepo,number,decision,decided_by,reason\n"
-                    "a/b,1,true,ann,bot closes it\n"
-                    "a/b,2,maybe,ann,\n"
-                    "a/b,9,false,ann,\n"
-                    "a/b,1,false,bob,\n"
-                    "a/b,3,,,\n", encoding="utf-8")
+    path.write_text(
+        "\ufeffrepo,number,decision,decided_by,reason\n"
+        "a/b,1,true,ann,bot closes it\n"
+        "a/b,2,maybe,ann,\n"
+        "a/b,9,false,ann,\n"
+        "a/b,1,false,bob,\n"
+        "a/b,3,,,\n",
+        encoding="utf-8",
+    )
     with pytest.raises(LabelFileError) as error:
         read_validation_overrides(path, {("a/b", 1), ("a/b", 2), ("a/b", 3)})
     message = str(error.value)
     assert "line 3" in message and "'maybe'" in message
     assert "line 4" in message and "a/b#9 is not a mined issue" in message
     assert "line 5" in message and "decided twice" in message
-    path.write_text("repo,number,decision,decided_by,reason\na/b,1,false,ann,a chatbot\n", encoding="utf-8")
+    path.write_text(
+        "repo,number,decision,decided_by,reason\na/b,1,false,ann,a chatbot\n", encoding="utf-8"
+    )
     assert read_validation_overrides(path, {("a/b", 1)}) == {
-        ("a/b", 1): {"accepted": False, "decided_by": "ann", "reason": "a chatbot"}}
+        ("a/b", 1): Override(accepted=False, decided_by="ann", reason="a chatbot")
+    }
 
 
 # --------------------------------------------------------------------------- the labelled dev set
@@ -139,18 +199,30 @@ def test_dev_set_precision_and_recall_per_channel(devset_run):
     assert precision >= PRECISION_FLOOR and recall >= RECALL_FLOOR, report["validated"]
 
 
-def test_dev_set_keyword_candidates_are_exactly_the_threads_that_say_bot(devset_run, devset_threads):
+def test_dev_set_keyword_candidates_are_exactly_the_threads_that_say_bot(
+    devset_run, devset_threads
+):
     run, _ = devset_run
     keyword = set(run.sql("SELECT repo, number FROM keyword_candidates WHERE channel = 'keyword'"))
-    says_bot = {(t["repo"], t["number"]) for t in devset_threads
-                if any(KEYWORDS.hits(text) for text in
-                       [t["title"], t.get("body")] + [c.get("body") for c in t.get("comments") or []])}
+    says_bot = {
+        (t["repo"], t["number"])
+        for t in devset_threads
+        if any(
+            KEYWORDS.hits(text)
+            for text in [t["title"], t.get("body")]
+            + [c.get("body") for c in t.get("comments") or []]
+        )
+    }
     assert keyword == says_bot
 
 
 def test_dev_set_hard_negatives_are_rejected(devset_run, devset_threads):
     run, _ = devset_run
     validated = set(run.sql("SELECT repo, number FROM validated_true_positives"))
-    chatbots = [(t["repo"], t["number"]) for t in devset_threads
-                if not t["truth"]["bot_related"] and "chatbot" in (t["title"] + (t.get("body") or "")).lower()]
+    chatbots = [
+        (t["repo"], t["number"])
+        for t in devset_threads
+        if not t["truth"]["bot_related"]
+        and "chatbot" in (t["title"] + (t.get("body") or "")).lower()
+    ]
     assert chatbots and not set(chatbots) & validated

@@ -10,7 +10,7 @@ from collections import Counter
 import httpx
 import pytest
 
-from botstudy_tests.fake_github import (
+from botstudy_dev.fake_github import (
     COMMENTS_CAP_MESSAGE,
     ISSUES_CAP_MESSAGE,
     SECONDARY_MESSAGE,
@@ -35,7 +35,9 @@ def serve(corpus):
     def start(**options):
         options.setdefault("token", TOKEN)
         fake = FakeGitHub(options.pop("data", corpus), **options).start()
-        client = httpx.Client(base_url=fake.url, headers={"Authorization": f"token {TOKEN}"}, timeout=5)
+        client = httpx.Client(
+            base_url=fake.url, headers={"Authorization": f"token {TOKEN}"}, timeout=5
+        )
         started.append((fake, client))
         return fake, client
 
@@ -62,10 +64,14 @@ def issue_key(sort: str):
     return lambda issue: (issue[field], issue["number"])
 
 
-@pytest.mark.parametrize("sort,direction", [("created", "desc"), ("updated", "asc"), ("comments", "desc")])
+@pytest.mark.parametrize(
+    "sort,direction", [("created", "desc"), ("updated", "asc"), ("comments", "desc")]
+)
 def test_cursor_paging_walks_every_issue_once_without_rel_last(serve, corpus, sort, direction):
     fake, client = serve(issues_offset_cap=20)  # a cursor walk must not care about the cap
-    issues, responses = walk(client, f"/repos/{REPO}/issues?state=all&per_page=7&sort={sort}&direction={direction}")
+    issues, responses = walk(
+        client, f"/repos/{REPO}/issues?state=all&per_page=7&sort={sort}&direction={direction}"
+    )
 
     expected = sorted(corpus[REPO]["issues"], key=issue_key(sort), reverse=direction == "desc")
     assert [i["number"] for i in issues] == [i["number"] for i in expected]
@@ -82,16 +88,26 @@ def test_cursor_paging_walks_every_issue_once_without_rel_last(serve, corpus, so
 def test_issue_defaults_are_open_and_newest_first(serve, corpus):
     _, client = serve()
     issues, responses = walk(client, f"/repos/{REPO}/issues")
-    expected = sorted((i for i in corpus[REPO]["issues"] if i["state"] == "open"),
-                      key=issue_key("created"), reverse=True)
+    expected = sorted(
+        (i for i in corpus[REPO]["issues"] if i["state"] == "open"),
+        key=issue_key("created"),
+        reverse=True,
+    )
     assert [i["number"] for i in issues] == [i["number"] for i in expected]
     assert len(responses[0].json()) == 30
 
 
 def test_page_parameter_beyond_issue_offset_cap_is_422(serve):
     fake, client = serve(issues_offset_cap=50)
-    assert client.get(f"/repos/{REPO}/issues", params={"state": "all", "per_page": 10, "page": 5}).status_code == 200
-    response = client.get(f"/repos/{REPO}/issues", params={"state": "all", "per_page": 10, "page": 6})
+    assert (
+        client.get(
+            f"/repos/{REPO}/issues", params={"state": "all", "per_page": 10, "page": 5}
+        ).status_code
+        == 200
+    )
+    response = client.get(
+        f"/repos/{REPO}/issues", params={"state": "all", "per_page": 10, "page": 6}
+    )
     assert response.status_code == 422
     assert response.json()["message"] == ISSUES_CAP_MESSAGE
     assert fake.stats["errors_422"] == 1
@@ -117,12 +133,20 @@ def test_repository_comments_are_capped_with_rel_last(serve, corpus):
 
 def test_comment_sort_and_direction(serve, corpus):
     _, client = serve()
-    comments, _ = walk(client, f"/repos/{REPO}/issues/comments?per_page=100&sort=updated&direction=desc")
-    expected = sorted(corpus[REPO]["comments"], key=lambda c: (c["updated_at"], c["id"]), reverse=True)
+    comments, _ = walk(
+        client, f"/repos/{REPO}/issues/comments?per_page=100&sort=updated&direction=desc"
+    )
+    expected = sorted(
+        corpus[REPO]["comments"], key=lambda c: (c["updated_at"], c["id"]), reverse=True
+    )
     assert [c["id"] for c in comments] == [c["id"] for c in expected]
     # Without sort, GitHub ignores direction: oldest first.
-    unsorted = client.get(f"/repos/{REPO}/issues/comments", params={"direction": "desc", "per_page": 3}).json()
-    assert [c["id"] for c in unsorted] == [c["id"] for c in sorted(expected, key=lambda c: (c["created_at"], c["id"]))[:3]]
+    unsorted = client.get(
+        f"/repos/{REPO}/issues/comments", params={"direction": "desc", "per_page": 3}
+    ).json()
+    assert [c["id"] for c in unsorted] == [
+        c["id"] for c in sorted(expected, key=lambda c: (c["created_at"], c["id"]))[:3]
+    ]
 
 
 def test_since_keeps_items_updated_at_or_after(serve, corpus):
@@ -130,12 +154,18 @@ def test_since_keeps_items_updated_at_or_after(serve, corpus):
     issues_by_update = sorted(corpus[REPO]["issues"], key=issue_key("updated"))
     since = issues_by_update[len(issues_by_update) // 2]["updated_at"]
     for sort in ("updated", "created"):
-        got, _ = walk(client, f"/repos/{REPO}/issues?state=all&per_page=13&sort={sort}&since={since}")
-        assert {i["number"] for i in got} == {i["number"] for i in issues_by_update if i["updated_at"] >= since}
+        got, _ = walk(
+            client, f"/repos/{REPO}/issues?state=all&per_page=13&sort={sort}&since={since}"
+        )
+        assert {i["number"] for i in got} == {
+            i["number"] for i in issues_by_update if i["updated_at"] >= since
+        }
 
     comment_since = sorted(c["updated_at"] for c in corpus[REPO]["comments"])[300]
     got, _ = walk(client, f"/repos/{REPO}/issues/comments?per_page=50&since={comment_since}")
-    assert {c["id"] for c in got} == {c["id"] for c in corpus[REPO]["comments"] if c["updated_at"] >= comment_since}
+    assert {c["id"] for c in got} == {
+        c["id"] for c in corpus[REPO]["comments"] if c["updated_at"] >= comment_since
+    }
 
 
 def test_etag_revalidation_is_free(serve):
@@ -223,7 +253,12 @@ def test_credentials_and_unknown_resources(serve):
     assert client.get(f"/repos/{REPO}/issues", headers={"Authorization": ""}).status_code == 401
     bad = client.get(f"/repos/{REPO}/issues", headers={"Authorization": "token nope"})
     assert (bad.status_code, bad.json()["message"]) == (401, "Bad credentials")
-    assert client.get(f"/repos/{REPO}/issues", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
+    assert (
+        client.get(
+            f"/repos/{REPO}/issues", headers={"Authorization": f"Bearer {TOKEN}"}
+        ).status_code
+        == 200
+    )
 
     missing = client.get("/repos/nobody/nothing/issues")
     assert (missing.status_code, missing.json()["message"]) == (404, "Not Found")
@@ -250,7 +285,9 @@ def test_enterprise_prefix_is_served_and_kept_in_links(serve):
 def test_side_endpoints_used_by_perceval(serve, corpus):
     fake, client = serve()
     busiest = max(corpus[REPO]["issues"], key=lambda i: i["comments"])
-    comments, responses = walk(client, f"/repos/{REPO}/issues/{busiest['number']}/comments?per_page=2")
+    comments, responses = walk(
+        client, f"/repos/{REPO}/issues/{busiest['number']}/comments?per_page=2"
+    )
     assert len(comments) == busiest["comments"]
     assert "last" in responses[0].links
     assert client.get(f"/repos/{REPO}/issues/{busiest['number']}/reactions").json() == []
@@ -270,7 +307,9 @@ def test_side_endpoints_used_by_perceval(serve, corpus):
 
 def test_mutations_bump_updated_at_and_keep_cursors_valid(serve, corpus):
     original = [dict(i) for i in corpus[REPO]["issues"]]
-    latest = max(max(i["updated_at"] for i in corpus[r]["issues"] + corpus[r]["comments"]) for r in corpus)
+    latest = max(
+        max(i["updated_at"] for i in corpus[r]["issues"] + corpus[r]["comments"]) for r in corpus
+    )
     fake, client = serve()
 
     url = f"/repos/{REPO}/issues?state=all&sort=created&direction=asc&per_page=50"
@@ -282,24 +321,49 @@ def test_mutations_bump_updated_at_and_keep_cursors_valid(serve, corpus):
 
     fake.update_issue(REPO, 1, state="closed", title="renamed")
     target = original[5]["number"]
-    fake.add_comment(REPO, {"issue_url": f"https://api.github.com/repos/{REPO}/issues/{target}",
-                            "user": None, "body": "late 💬"})
-    changed, _ = walk(client, f"/repos/{REPO}/issues?state=all&sort=updated&direction=asc&since={latest}")
+    fake.add_comment(
+        REPO,
+        {
+            "issue_url": f"https://api.github.com/repos/{REPO}/issues/{target}",
+            "user": None,
+            "body": "late 💬",
+        },
+    )
+    changed, _ = walk(
+        client, f"/repos/{REPO}/issues?state=all&sort=updated&direction=asc&since={latest}"
+    )
     changed = [i for i in changed if i["updated_at"] > latest]
     assert [i["number"] for i in changed] == [len(original) + 1, 1, target]
     assert changed[-2]["closed_at"] == changed[-2]["updated_at"]
     assert changed[-1]["comments"] == original[5]["comments"] + 1
 
-    new_comments = client.get(f"/repos/{REPO}/issues/comments", params={"since": changed[-1]["updated_at"]}).json()
+    new_comments = client.get(
+        f"/repos/{REPO}/issues/comments", params={"since": changed[-1]["updated_at"]}
+    ).json()
     assert [c["body"] for c in new_comments] == ["late 💬"]
     assert corpus[REPO]["issues"] == original  # the caller's corpus is untouched
 
 
 def test_unicode_bodies_round_trip_as_utf8(serve):
     body = "emoji 🤖 CJK 漢字 RTL مرحبا NUL \x00 " + "长" * 200_000
-    data = {REPO: {"issues": [{"number": 1, "id": 1, "state": "open", "title": "ü", "body": body,
-                               "user": None, "comments": 0, "created_at": "2020-01-01T00:00:00Z",
-                               "updated_at": "2020-01-01T00:00:00Z"}], "comments": []}}
+    data = {
+        REPO: {
+            "issues": [
+                {
+                    "number": 1,
+                    "id": 1,
+                    "state": "open",
+                    "title": "ü",
+                    "body": body,
+                    "user": None,
+                    "comments": 0,
+                    "created_at": "2020-01-01T00:00:00Z",
+                    "updated_at": "2020-01-01T00:00:00Z",
+                }
+            ],
+            "comments": [],
+        }
+    }
     _, client = serve(data=data)
     response = client.get(f"/repos/{REPO}/issues")
     assert response.headers["content-type"] == "application/json; charset=utf-8"
@@ -313,9 +377,13 @@ def test_bulk_corpus_shape(corpus):
     per_issue = Counter(int(c["issue_url"].rsplit("/", 1)[1]) for c in comments)
     assert all(i["comments"] == per_issue.get(i["number"], 0) for i in issues)
     users = [c["user"] for c in comments]
-    assert None in users and any(u and u["type"] == "Bot" and u["login"].endswith("[bot]") for u in users)
+    assert None in users and any(
+        u and u["type"] == "Bot" and u["login"].endswith("[bot]") for u in users
+    )
     assert any(c["body"] is None for c in comments)
-    assert any(n > 1 for n in Counter(c["created_at"] for c in comments).values())  # same-second ties
+    assert any(
+        n > 1 for n in Counter(c["created_at"] for c in comments).values()
+    )  # same-second ties
     assert all(c["updated_at"] >= c["created_at"] for c in comments)
     assert all(i["updated_at"] >= i["created_at"] for i in issues)
     assert {c["id"] for c in comments}.isdisjoint(c["id"] for c in corpus["octo/other"]["comments"])

@@ -1,22 +1,64 @@
-"""The whole graph on the embedded sample, as `make run` does it, and every check failing on bad data."""
+"""The whole graph on the embedded sample, as `make run` does it, and every check failing on bad
+data."""
 
+import json
 import shutil
 
 import duckdb
 import pytest
 
-from botstudy_assets import coding, detection, mining, reporting
-from botstudy_assets.config import PROJECT_ROOT
-from botstudy_assets.reference_data import CATEGORIES
-from botstudy_assets.storage import Warehouse
+from botstudy_assets.defs.coding import checks as coding
+from botstudy_assets.defs.detection import checks as detection
+from botstudy_assets.defs.mining import checks as mining
+from botstudy_assets.defs.reporting import checks as reporting
+from botstudy_assets.defs.resources import WarehouseResource
+from botstudy_assets.lib.reference_data import CATEGORIES
+from botstudy_assets.lib.settings import PROJECT_ROOT
+from botstudy_tests.snapshot import RECORDED, table_snapshot
 
 CONTRACT = {
-    "raw_issues": {"repo", "number", "title", "body", "author_login", "author_type", "is_pull_request",
-                   "state", "created_at", "updated_at", "closed_at", "labels"},
-    "raw_issue_comments": {"repo", "issue_number", "comment_id", "author_login", "author_type", "body",
-                           "created_at", "updated_at"},
-    "keyword_candidates": {"repo", "number", "channel", "first_location", "matched", "snippet", "evidence"},
-    "validated_true_positives": {"repo", "number", "bots", "basis", "reason", "decided_by", "confidence"},
+    "raw_issues": {
+        "repo",
+        "number",
+        "title",
+        "body",
+        "author_login",
+        "author_type",
+        "is_pull_request",
+        "state",
+        "created_at",
+        "updated_at",
+        "closed_at",
+        "labels",
+    },
+    "raw_issue_comments": {
+        "repo",
+        "issue_number",
+        "comment_id",
+        "author_login",
+        "author_type",
+        "body",
+        "created_at",
+        "updated_at",
+    },
+    "keyword_candidates": {
+        "repo",
+        "number",
+        "channel",
+        "first_location",
+        "matched",
+        "snippet",
+        "evidence",
+    },
+    "validated_true_positives": {
+        "repo",
+        "number",
+        "bots",
+        "basis",
+        "reason",
+        "decided_by",
+        "confidence",
+    },
     "coded_labels": {"repo", "number", "category", "rater"},
     "agreement_metrics": {"rater_a", "rater_b", "category", "metric", "value", "n"},
     "category_summary": {"category", "bots", "libraries", "issue_count", "issue_proportion_pct"},
@@ -24,9 +66,14 @@ CONTRACT = {
 
 
 def columns(run, table: str) -> set[str]:
-    return {name for (name,) in run.sql(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ?",
-        [table])}
+    return {
+        name
+        for (name,) in run.sql(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND "
+            "table_name = ?",
+            [table],
+        )
+    }
 
 
 def test_every_contract_table_is_filled_with_its_columns(sample_run):
@@ -34,6 +81,18 @@ def test_every_contract_table_is_filled_with_its_columns(sample_run):
     for table, required in CONTRACT.items():
         assert required <= columns(run, table), table
         assert run.sql(f"SELECT count(*) FROM {table}")[0][0] > 0, table
+
+
+def test_the_sample_run_writes_the_recorded_tables(sample_run):
+    """Same behaviour run after run: every table's rows equal those recorded (`make snapshot`)."""
+    run, _ = sample_run
+    recorded = json.loads(RECORDED.read_text(encoding="utf-8"))
+    current = table_snapshot(run.db)
+    assert sorted(current) == sorted(recorded)
+    changed = {table for table in recorded if current[table] != recorded[table]}
+    assert not changed, {
+        table: (recorded[table]["rows"], current[table]["rows"]) for table in changed
+    }
 
 
 def test_every_check_passed_on_the_sample(sample_run):
@@ -45,17 +104,27 @@ def test_every_check_passed_on_the_sample(sample_run):
 
 def test_the_study_outputs_are_meaningful(sample_run):
     run, tmp = sample_run
-    assert {row[0] for row in run.sql("SELECT category FROM category_summary WHERE issue_count > 0")} == set(CATEGORIES)
-    kappas = run.sql("SELECT value FROM agreement_metrics WHERE metric = 'cohen_kappa' AND category IS NULL")
+    assert {
+        row[0] for row in run.sql("SELECT category FROM category_summary WHERE issue_count > 0")
+    } == set(CATEGORIES)
+    kappas = run.sql(
+        "SELECT value FROM agreement_metrics WHERE metric = 'cohen_kappa' AND category IS NULL"
+    )
     assert kappas and all(-1 <= value <= 1 for (value,) in kappas)
     raters = {row[0] for row in run.sql("SELECT DISTINCT rater FROM coded_labels")}
     assert {"auto", "rater1", "rater2"} <= raters
     # Funnel narrows and the three libraries are named.
-    funnel = run.sql("SELECT library, issues, candidates, true_positives FROM bot_funnel WHERE channel = 'keyword'")
+    funnel = run.sql(
+        "SELECT library, issues, candidates, true_positives FROM bot_funnel WHERE channel = "
+        "'keyword'"
+    )
     assert {row[0] for row in funnel} == {"Keras", "PyTorch", "TensorFlow", "All"}
     assert all(issues >= candidates >= tps for _, issues, candidates, tps in funnel)
     # Bots typed User are found although they never write "bot".
-    machine_users = {row[0] for row in run.sql("SELECT login FROM bot_accounts WHERE is_bot AND github_type = 'User'")}
+    machine_users = {
+        row[0]
+        for row in run.sql("SELECT login FROM bot_accounts WHERE is_bot AND github_type = 'User'")
+    }
     assert "tensorflowbutler" in machine_users
     report = (tmp / "reports" / "botstudy_report.md").read_text(encoding="utf-8")
     assert "Table I" in report and "68,400" in report and "0.87" in report
@@ -66,8 +135,13 @@ def test_sample_detection_matches_the_generators_truth(sample_run):
     """The sample's own ground truth (truth.csv) as a second, larger check of detection."""
     run, _ = sample_run
     truth_file = PROJECT_ROOT / "data" / "sample" / "truth.csv"
-    relevant = {(repo, int(number)) for repo, number, related in duckdb.sql(
-        f"SELECT repo, number, bot_related FROM read_csv('{truth_file}')").fetchall() if related}
+    relevant = {
+        (repo, int(number))
+        for repo, number, related in duckdb.sql(
+            f"SELECT repo, number, bot_related FROM read_csv('{truth_file}')"
+        ).fetchall()
+        if related
+    }
     validated = set(run.sql("SELECT repo, number FROM validated_true_positives"))
     precision = len(validated & relevant) / len(validated)
     recall = len(validated & relevant) / len(relevant)
@@ -79,30 +153,75 @@ def test_sample_detection_matches_the_generators_truth(sample_run):
 
 
 CORRUPTIONS = [
-    (mining.raw_issues_valid, "UPDATE raw_issues SET author_type = 'Robot' WHERE number = (SELECT min(number) FROM raw_issues)"),
-    (mining.raw_issues_valid, "UPDATE raw_issues SET updated_at = created_at - INTERVAL 1 DAY WHERE number < 5"),
-    (mining.raw_issue_comments_valid, "UPDATE raw_issue_comments SET author_login = NULL WHERE comment_id = (SELECT min(comment_id) FROM raw_issue_comments)"),
-    (mining.raw_issue_comments_reference_issues, "DELETE FROM raw_issues WHERE (repo, number) IN (SELECT (repo, issue_number) FROM raw_issue_comments LIMIT 1)"),
-    (detection.bot_accounts_valid, "UPDATE bot_accounts SET confidence = 1.5 WHERE login = 'tensorflowbutler'"),
-    (detection.keyword_candidates_valid, "INSERT INTO keyword_candidates SELECT * FROM keyword_candidates LIMIT 1"),
-    (detection.keyword_candidates_valid, "UPDATE keyword_candidates SET channel = 'telepathy' WHERE rowid = 0"),
-    (detection.validated_true_positives_valid, "INSERT INTO validated_true_positives SELECT * FROM validated_true_positives LIMIT 1"),
-    (detection.bot_funnel_narrows, "UPDATE bot_funnel SET true_positives = candidates + 1 WHERE library = 'All'"),
+    (
+        mining.raw_issues_valid,
+        "UPDATE raw_issues SET author_type = 'Robot' WHERE number = (SELECT min(number) FROM "
+        "raw_issues)",
+    ),
+    (
+        mining.raw_issues_valid,
+        "UPDATE raw_issues SET updated_at = created_at - INTERVAL 1 DAY WHERE number < 5",
+    ),
+    (
+        mining.raw_issue_comments_valid,
+        "UPDATE raw_issue_comments SET author_login = NULL WHERE comment_id = (SELECT "
+        "min(comment_id) FROM raw_issue_comments)",
+    ),
+    (
+        mining.raw_issue_comments_reference_issues,
+        "DELETE FROM raw_issues WHERE (repo, number) IN (SELECT (repo, issue_number) FROM "
+        "raw_issue_comments LIMIT 1)",
+    ),
+    (
+        detection.bot_accounts_valid,
+        "UPDATE bot_accounts SET confidence = 1.5 WHERE login = 'tensorflowbutler'",
+    ),
+    (
+        detection.keyword_candidates_valid,
+        "INSERT INTO keyword_candidates SELECT * FROM keyword_candidates LIMIT 1",
+    ),
+    (
+        detection.keyword_candidates_valid,
+        "UPDATE keyword_candidates SET channel = 'telepathy' WHERE rowid = 0",
+    ),
+    (
+        detection.validated_true_positives_valid,
+        "INSERT INTO validated_true_positives SELECT * FROM validated_true_positives LIMIT 1",
+    ),
+    (
+        detection.bot_funnel_narrows,
+        "UPDATE bot_funnel SET true_positives = candidates + 1 WHERE library = 'All'",
+    ),
     (coding.coded_labels_valid, "UPDATE coded_labels SET category = 'astrology' WHERE rowid = 0"),
-    (coding.coded_labels_valid, "INSERT INTO coded_labels SELECT * REPLACE (number + 1000000 AS number) FROM coded_labels LIMIT 1"),
-    (coding.agreement_metrics_valid, "UPDATE agreement_metrics SET value = 1.7 WHERE metric = 'cohen_kappa' AND rowid = (SELECT min(rowid) FROM agreement_metrics WHERE metric = 'cohen_kappa')"),
-    (reporting.category_summary_valid, "UPDATE category_summary SET issue_proportion_pct = issue_proportion_pct + 5 WHERE category = 'stale'"),
+    (
+        coding.coded_labels_valid,
+        "INSERT INTO coded_labels SELECT * REPLACE (number + 1000000 AS number) FROM coded_labels "
+        "LIMIT 1",
+    ),
+    (
+        coding.agreement_metrics_valid,
+        "UPDATE agreement_metrics SET value = 1.7 WHERE metric = 'cohen_kappa' AND rowid = "
+        "(SELECT min(rowid) FROM agreement_metrics WHERE metric = 'cohen_kappa')",
+    ),
+    (
+        reporting.category_summary_valid,
+        "UPDATE category_summary SET issue_proportion_pct = issue_proportion_pct + 5 WHERE "
+        "category = 'stale'",
+    ),
     (reporting.category_summary_valid, "DELETE FROM category_summary WHERE category = 'license'"),
 ]
 
 
-@pytest.mark.parametrize("check, corruption", CORRUPTIONS,
-                         ids=[f"{check.check_key.name}-{i}" for i, (check, _) in enumerate(CORRUPTIONS)])
+@pytest.mark.parametrize(
+    "check, corruption",
+    CORRUPTIONS,
+    ids=[f"{check.check_key.name}-{i}" for i, (check, _) in enumerate(CORRUPTIONS)],
+)
 def test_each_check_fails_on_bad_data(sample_run, tmp_path, check, corruption):
     run, _ = sample_run
     copy = tmp_path / "copy.duckdb"
     shutil.copy(run.db, copy)
-    warehouse = Warehouse(path=str(copy))
+    warehouse = WarehouseResource(path=str(copy))
     assert check(warehouse=warehouse).passed
     with duckdb.connect(str(copy)) as con:
         con.execute(corruption)
@@ -114,23 +233,38 @@ def test_each_check_fails_on_bad_data(sample_run, tmp_path, check, corruption):
 def test_repository_partitions_follow_the_configuration():
     import dagster as dg
 
-    from botstudy_assets.config import StudyConfig
-    from botstudy_assets.definitions import repository_partitions, sync_repositories, weekly_refresh
+    from botstudy_assets.defs.mining.partitions import sync_repositories
+    from botstudy_assets.defs.mining.sensors import repository_partitions
+    from botstudy_assets.defs.resources import StudyResource
+    from botstudy_assets.defs.schedules import weekly_refresh_schedule
+
+    weekly_refresh = weekly_refresh_schedule()
 
     with dg.instance_for_test() as instance:
         assert sync_repositories(instance, ["a/b", "c/d"]) == ["a/b", "c/d"]
         assert sync_repositories(instance, ["c/d", "e/f"]) == ["c/d", "e/f"]  # a/b gone, e/f added
 
         # The sensor asks Dagster for the same change, without launching runs.
-        study = StudyConfig(repos="c/d,x/y")
-        result = repository_partitions(dg.build_sensor_context(instance=instance, resources={"study": study}))
-        requests = {type(request).__name__: request.partition_keys
-                    for request in result.dynamic_partitions_requests}
-        assert requests == {"AddDynamicPartitionsRequest": ["x/y"], "DeleteDynamicPartitionsRequest": ["e/f"]}
+        study = StudyResource(repos="c/d,x/y")
+        result = repository_partitions(
+            dg.build_sensor_context(instance=instance, resources={"study": study})
+        )
+        requests = {
+            type(request).__name__: request.partition_keys
+            for request in result.dynamic_partitions_requests
+        }
+        assert requests == {
+            "AddDynamicPartitionsRequest": ["x/y"],
+            "DeleteDynamicPartitionsRequest": ["e/f"],
+        }
         assert not result.run_requests
 
         # The schedule's run covers every configured repository.
-        request = weekly_refresh(dg.build_schedule_context(instance=instance, resources={"study": study}))
-        assert (request.tags["dagster/asset_partition_range_start"],
-                request.tags["dagster/asset_partition_range_end"]) == ("c/d", "x/y")
+        request = weekly_refresh(
+            dg.build_schedule_context(instance=instance, resources={"study": study})
+        )
+        assert (
+            request.tags["dagster/asset_partition_range_start"],
+            request.tags["dagster/asset_partition_range_end"],
+        ) == ("c/d", "x/y")
         assert instance.get_dynamic_partitions("repositories") == ["c/d", "x/y"]

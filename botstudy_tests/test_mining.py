@@ -4,11 +4,13 @@ import threading
 
 import pytest
 
-from botstudy_assets.github import GitHubAuthError, GitHubClient, GitHubNotFound
-from botstudy_assets.github_resource import COMMENTS_WINDOW_ITEMS
-from botstudy_assets.mining import COMMENTS, ISSUES, Endpoint, ensure_tables, walk_endpoint
-from botstudy_assets.storage import Warehouse
-from botstudy_tests.fake_github import FakeGitHub, bulk_corpus, minimum_requests
+from botstudy_assets.defs.resources import COMMENTS_WINDOW_ITEMS
+from botstudy_assets.lib.endpoints import COMMENTS, ISSUES, Endpoint
+from botstudy_assets.lib.github import GitHubAuthError, GitHubClient, GitHubNotFound
+from botstudy_assets.lib.raw_store import Target, ensure_tables
+from botstudy_assets.lib.storage import Warehouse
+from botstudy_assets.lib.walk import EndpointWalk, RepoReport
+from botstudy_dev.fake_github import FakeGitHub, bulk_corpus, minimum_requests
 from botstudy_tests.harness import github_env, materialize
 
 REPOS = ["acme/alpha", "acme/beta", "acme/gamma"]
@@ -20,24 +22,39 @@ def client(server: FakeGitHub, **kwargs) -> GitHubClient:
 
 
 def warehouse(tmp_path) -> Warehouse:
-    store = Warehouse(path=str(tmp_path / "mine.duckdb"))
+    store = Warehouse(tmp_path / "mine.duckdb")
     ensure_tables(store)
     return store
 
 
 def counts(store: Warehouse) -> tuple[int, int, int, int]:
-    return (store.scalar("SELECT count(*) FROM raw_issues"),
-            store.scalar("SELECT count(DISTINCT (repo, number)) FROM raw_issues"),
-            store.scalar("SELECT count(*) FROM raw_issue_comments"),
-            store.scalar("SELECT count(DISTINCT (repo, comment_id)) FROM raw_issue_comments"))
+    return (
+        store.scalar("SELECT count(*) FROM raw_issues"),
+        store.scalar("SELECT count(DISTINCT (repo, number)) FROM raw_issues"),
+        store.scalar("SELECT count(*) FROM raw_issue_comments"),
+        store.scalar("SELECT count(DISTINCT (repo, comment_id)) FROM raw_issue_comments"),
+    )
+
+
+def walk(
+    api: GitHubClient,
+    store: Warehouse,
+    repo: str,
+    endpoint: Endpoint,
+    *,
+    window_items: int | None,
+    log=lambda message: None,
+) -> RepoReport:
+    """One endpoint walk of one repository from GitHub, as the mining assets run it."""
+    target = Target(repo, endpoint, "github", api.api_url)
+    return EndpointWalk(api, store, target, window_items=window_items, log=log).run()
 
 
 def mine_all(server, store, repos, comments_window=COMMENTS_WINDOW_ITEMS, **kwargs):
     with client(server, **kwargs) as api:
         for repo in repos:
             for endpoint, window in ((ISSUES, None), (COMMENTS, comments_window)):
-                walk_endpoint(api, store, repo, endpoint, source="github", until=None,
-                              window_items=window, log=lambda message: None)
+                walk(api, store, repo, endpoint, window_items=window)
         return api.stats
 
 
@@ -95,14 +112,21 @@ def test_a_change_behind_many_items_tied_at_the_watermark_is_found(tmp_path):
         mine_all(server, store, REPOS[:1])
         # The issues probe and the pages from the watermark; the comments probe answers 304.
         assert server.stats["counted"] <= 1 + 4
-    assert store.scalar("SELECT title FROM raw_issues WHERE number = ?",
-                        [issues[0]["number"]]) == "edited after the ties"
+    assert (
+        store.scalar("SELECT title FROM raw_issues WHERE number = ?", [issues[0]["number"]])
+        == "edited after the ties"
+    )
 
 
 def test_a_server_that_ignores_direction_still_gets_every_change(tmp_path, monkeypatch):
-    # Then the probe shows the oldest item: no ETag is trusted and refreshes walk from the watermark.
-    monkeypatch.setattr(Endpoint, "probe_url", lambda self, client, repo:
-                        self.start_url(client, repo, None).replace("per_page=100", "per_page=1"))
+    # Then the probe shows the oldest item: no ETag is trusted, refreshes walk from the watermark.
+    monkeypatch.setattr(
+        Endpoint,
+        "probe_url",
+        lambda self, base_url, repo: self.start_url(base_url, repo, None).replace(
+            "per_page=100", "per_page=1"
+        ),
+    )
     corpus = bulk_corpus(REPOS[:1], issues_per_repo=150, comments_per_issue=1.0, seed=13)
     store = warehouse(tmp_path)
     with FakeGitHub(corpus, token=TOKEN) as server:
@@ -120,8 +144,14 @@ def test_refresh_fetches_only_what_changed(tmp_path):
         mine_all(server, store, REPOS[:1])
         repo = REPOS[0]
         server.update_issue(repo, 7, title="edited title")
-        server.add_comment(repo, {"issue_url": f"https://api.github.com/repos/{repo}/issues/7",
-                                  "body": "new comment 🤖", "user": {"login": "x", "type": "User"}})
+        server.add_comment(
+            repo,
+            {
+                "issue_url": f"https://api.github.com/repos/{repo}/issues/7",
+                "body": "new comment 🤖",
+                "user": {"login": "x", "type": "User"},
+            },
+        )
         server.reset_stats()
         mine_all(server, store, REPOS[:1])
         assert server.stats["counted"] <= 2 * 2  # per endpoint: the probe and one page
@@ -129,7 +159,9 @@ def test_refresh_fetches_only_what_changed(tmp_path):
         mine_all(server, store, REPOS[:1])
         assert server.stats["counted"] == 0  # the probe's ETag was kept: nothing changed since
     assert store.scalar("SELECT title FROM raw_issues WHERE number = 7") == "edited title"
-    assert store.scalar("SELECT count(*) FROM raw_issue_comments WHERE body = 'new comment 🤖'") == 1
+    assert (
+        store.scalar("SELECT count(*) FROM raw_issue_comments WHERE body = 'new comment 🤖'") == 1
+    )
     issues, distinct_issues, comments, distinct_comments = counts(store)
     assert issues == distinct_issues and comments == distinct_comments
 
@@ -178,8 +210,7 @@ def test_comments_edited_or_deleted_behind_the_walk_hide_no_other_comment(tmp_pa
                 return page
 
             api.get_page = live_repository
-            walk_endpoint(api, store, repo, COMMENTS, source="github", until=None,
-                          window_items=COMMENTS_WINDOW_ITEMS, log=lambda m: None)
+            walk(api, store, repo, COMMENTS, window_items=COMMENTS_WINDOW_ITEMS, log=lambda m: None)
         final = {comment["id"]: comment for comment in server.comments(repo)}
     stored = dict(store.query("SELECT comment_id, body FROM raw_issue_comments").iter_rows())
     assert len(final) < len(corpus[repo]["comments"])  # deletions happened
@@ -193,11 +224,12 @@ def test_primary_rate_limit_waits_for_reset(tmp_path):
     corpus = bulk_corpus(REPOS[:1], issues_per_repo=500, comments_per_issue=0.5, seed=6)
     store = warehouse(tmp_path)
     messages = []
-    with FakeGitHub(corpus, token=TOKEN, rate_limit=3, rate_reset_seconds=1.0) as server:
-        with client(server, log=messages.append) as api:
-            walk_endpoint(api, store, REPOS[0], ISSUES, source="github", until=None,
-                          window_items=None, log=messages.append)
-            assert api.stats.rate_limit_waits >= 1
+    with (
+        FakeGitHub(corpus, token=TOKEN, rate_limit=3, rate_reset_seconds=1.0) as server,
+        client(server, log=messages.append) as api,
+    ):
+        walk(api, store, REPOS[0], ISSUES, window_items=None, log=messages.append)
+        assert api.stats.rate_limit_waits >= 1
     assert counts(store)[0] == 500
     assert any("rate limit reached, waiting" in message for message in messages)
 
@@ -219,13 +251,11 @@ def test_killed_walk_resumes_without_refetching_or_duplicating(tmp_path):
 
             api.get_page = dying
             with pytest.raises(KeyboardInterrupt):
-                walk_endpoint(api, store, REPOS[0], ISSUES, source="github", until=None,
-                              window_items=None, log=lambda m: None)
+                walk(api, store, REPOS[0], ISSUES, window_items=None, log=lambda m: None)
         assert counts(store)[0] == 300
         server.reset_stats()
         with client(server) as api:
-            walk_endpoint(api, store, REPOS[0], ISSUES, source="github", until=None,
-                          window_items=None, log=lambda m: None)
+            walk(api, store, REPOS[0], ISSUES, window_items=None, log=lambda m: None)
         assert server.stats["counted"] == 7 + 1  # pages 4..10 and a probe; nothing refetched
     assert counts(store)[:2] == (1000, 1000)
 
@@ -234,12 +264,13 @@ def test_bad_token_and_unknown_repository_say_so(tmp_path):
     corpus = bulk_corpus(REPOS[:1], issues_per_repo=10, comments_per_issue=0.0)
     store = warehouse(tmp_path)
     with FakeGitHub(corpus, token=TOKEN) as server:
-        with GitHubClient(api_url=server.url, token="wrong") as api, pytest.raises(GitHubAuthError) as auth:
-            walk_endpoint(api, store, REPOS[0], ISSUES, source="github", until=None,
-                          window_items=None, log=lambda m: None)
+        with (
+            GitHubClient(api_url=server.url, token="wrong") as api,
+            pytest.raises(GitHubAuthError) as auth,
+        ):
+            walk(api, store, REPOS[0], ISSUES, window_items=None, log=lambda m: None)
         with client(server) as api, pytest.raises(GitHubNotFound) as missing:
-            walk_endpoint(api, store, "acme/nope", ISSUES, source="github", until=None,
-                          window_items=None, log=lambda m: None)
+            walk(api, store, "acme/nope", ISSUES, window_items=None, log=lambda m: None)
     assert "401" in str(auth.value) and "GITHUB_TOKEN" in str(auth.value)
     assert "wrong" not in str(auth.value)
     assert "404" in str(missing.value) and "BOTSTUDY_REPOS" in str(missing.value)
@@ -252,14 +283,17 @@ def test_malformed_items_are_skipped_and_reported(tmp_path):
     corpus[REPOS[0]]["issues"][5]["body"] = "🙂" * 50_000 + "\u202e\u0000 RTL"
     store = warehouse(tmp_path)
     with FakeGitHub(corpus, token=TOKEN) as server, client(server) as api:
-        issues = walk_endpoint(api, store, REPOS[0], ISSUES, source="github", until=None,
-                               window_items=None, log=lambda m: None)
-        comments = walk_endpoint(api, store, REPOS[0], COMMENTS, source="github", until=None,
-                                 window_items=None, log=lambda m: None)
+        issues = walk(api, store, REPOS[0], ISSUES, window_items=None, log=lambda m: None)
+        comments = walk(api, store, REPOS[0], COMMENTS, window_items=None, log=lambda m: None)
     assert len(issues.rejects) == 1 and "created_at='yesterday'" in issues.rejects[0]
     assert len(comments.rejects) == 1 and "issue_url" in comments.rejects[0]
-    assert store.scalar("SELECT length(body) FROM raw_issues WHERE number = ?",
-                        [corpus[REPOS[0]]["issues"][5]["number"]]) > 50_000
+    assert (
+        store.scalar(
+            "SELECT length(body) FROM raw_issues WHERE number = ?",
+            [corpus[REPOS[0]]["issues"][5]["number"]],
+        )
+        > 50_000
+    )
 
 
 def test_token_never_reaches_logs_or_tables(tmp_path, caplog):

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
-from botstudy_assets import stats as S
-from botstudy_assets.stats import (
+from botstudy_assets.lib import stats as S
+from botstudy_assets.lib.stats import (
     agreement_rows,
     bootstrap_ci,
     cohen_kappa,
@@ -282,7 +282,10 @@ def test_alpha_pooled_multilabel_hand_computed():
 
 
 def test_alpha_undefined_cases_are_nan():
-    both_absent = {"a": {("o/r", 1): fs(), ("o/r", 2): fs()}, "b": {("o/r", 1): fs(), ("o/r", 2): fs()}}
+    both_absent = {
+        "a": {("o/r", 1): fs(), ("o/r", 2): fs()},
+        "b": {("o/r", 1): fs(), ("o/r", 2): fs()},
+    }
     assert math.isnan(krippendorff_alpha(both_absent, ["x"]))  # no variation: D_e = 0
     assert math.isnan(krippendorff_alpha({"a": MISSING["r1"]}, ["x"]))  # one rater
     assert math.isnan(krippendorff_alpha({}, ["x"]))
@@ -299,7 +302,9 @@ def test_alpha_closed_form_matches_package_on_random_data():
         for category in [None, *cats]:
             data, _ = S._alpha_matrix(codings, cats, category)
             closed = S._alpha_from_stats(S._alpha_unit_stats(data).reshape(-1, 3).sum(axis=0))[()]
-            assert closed == pytest.approx(krippendorff_alpha(codings, cats, category=category), abs=1e-10)
+            assert closed == pytest.approx(
+                krippendorff_alpha(codings, cats, category=category), abs=1e-10
+            )
 
 
 # ---------------------------------------------------------------------------
@@ -345,7 +350,9 @@ def test_bootstrap_fast_path_equals_generic_callable():
     assert fast == by_fn
     assert generic == pytest.approx(fast, abs=1e-12)
     generic_pa = bootstrap_ci(a, b, CATS, lambda x, y: percent_agreement(x, y), n_boot=200, seed=5)
-    assert generic_pa == pytest.approx(bootstrap_ci(a, b, CATS, "percent_agreement", n_boot=200, seed=5))
+    assert generic_pa == pytest.approx(
+        bootstrap_ci(a, b, CATS, "percent_agreement", n_boot=200, seed=5)
+    )
 
 
 def test_bootstrap_undefined_cases():
@@ -456,8 +463,16 @@ THREE = {
     },
 }
 ROW_KEYS = {
-    "rater_a", "rater_b", "category", "metric", "value", "ci_low", "ci_high",
-    "n", "n_decisions", "interpretation",
+    "rater_a",
+    "rater_b",
+    "category",
+    "metric",
+    "value",
+    "ci_low",
+    "ci_high",
+    "n",
+    "n_decisions",
+    "interpretation",
 }
 
 
@@ -474,7 +489,16 @@ def test_agreement_rows_shape_and_keys():
     pairs = {(r["rater_a"], r["rater_b"]) for r in rows}
     assert pairs == {("alice", "bob"), ("alice", "carol"), ("all", "all")}
     assert all(r["rater_a"] < r["rater_b"] for r in rows if r["rater_a"] != "all")
-    assert [r["category"] for r in rows[:8]] == ["bug", "bug", "ci", "ci", "docs", "docs", None, None]
+    assert [r["category"] for r in rows[:8]] == [
+        "bug",
+        "bug",
+        "ci",
+        "ci",
+        "docs",
+        "docs",
+        None,
+        None,
+    ]
     assert {r["metric"] for r in rows} == {"cohen_kappa", "percent_agreement", "krippendorff_alpha"}
     for r in rows:
         assert (r["interpretation"] is not None) == (r["metric"] == "cohen_kappa")
@@ -531,7 +555,9 @@ def test_agreement_rows_ci_reuses_bootstrap_and_is_deterministic():
     for category in [None, "ci"]:
         for metric in ["cohen_kappa", "percent_agreement"]:
             r = idx[("r0", "r2", category, metric)]
-            ci = bootstrap_ci(codings["r0"], codings["r2"], CATS, metric, category=category, n_boot=300, seed=9)
+            ci = bootstrap_ci(
+                codings["r0"], codings["r2"], CATS, metric, category=category, n_boot=300, seed=9
+            )
             assert (r["ci_low"], r["ci_high"]) == pytest.approx(ci)
             assert r["ci_low"] <= r["value"] <= r["ci_high"]
         r = idx[("all", "all", category, "krippendorff_alpha")]

@@ -2,7 +2,8 @@
 
 It opens the global asset lineage, sees every stage's assets drawn inside their stage's group and
 the asset checks on an asset's Checks tab, clicks "Materialize all", launches the backfill over
-every repository partition and waits on the backfill's page until all its runs have succeeded. Screenshots land in test-artifacts/ui/ (git-ignored).
+every repository partition and waits on the backfill's page until all its runs have succeeded.
+Screenshots land in test-artifacts/ui/ (git-ignored).
 """
 
 import os
@@ -16,45 +17,67 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from botstudy_assets.config import PROJECT_ROOT
-# `ui_server` runs `make ui` on a free port with a throwaway DAGSTER_HOME and DuckDB file.
-from botstudy_tests.test_ui import graphql, ui_server  # noqa: F401
+from botstudy_assets.lib.settings import PROJECT_ROOT
+from botstudy_tests.harness import graphql
 
-CHROMIUM = Path("/usr/bin/chromium")  # Debian's package; Playwright's own browser builds are never used
+CHROMIUM = Path(
+    "/usr/bin/chromium"
+)  # Debian's package; Playwright's own browser builds are never used
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     # Belt and braces: no host name resolves, so nothing but the loopback UI can be reached.
-    "--no-proxy-server", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
+    "--no-proxy-server",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
 ]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "ui"
 STAGES = {
     "mining": ["raw_issues", "raw_issue_comments"],
-    "detection": ["bot_accounts", "keyword_candidates", "candidate_decisions",
-                  "validated_true_positives", "review_sheet", "bot_funnel"],
+    "detection": [
+        "bot_accounts",
+        "keyword_candidates",
+        "candidate_decisions",
+        "validated_true_positives",
+        "review_sheet",
+        "bot_funnel",
+    ],
     "coding": ["coded_labels", "final_labels", "agreement_metrics"],
     "reporting": ["category_summary", "study_report"],
 }
 ASSETS = [name for names in STAGES.values() for name in names]
-REPOS = ["keras-team/keras", "pytorch/pytorch", "tensorflow/tensorflow"]  # the default BOTSTUDY_REPOS
+REPOS = [
+    "keras-team/keras",
+    "pytorch/pytorch",
+    "tensorflow/tensorflow",
+]  # the default BOTSTUDY_REPOS
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 UI_TIMEOUT_MS = 60_000  # one page or widget becoming visible
-RUN_TIMEOUT_MS = 240_000  # the whole graph on the sample takes ~20 s; a slow CI machine gets 12x that
+RUN_TIMEOUT_MS = (
+    240_000  # the whole graph on the sample takes ~20 s; a slow CI machine gets 12x that
+)
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def chromium_browser() -> Browser:
-    """Debian's Chromium, headless, with a fresh temporary profile (Playwright's launch() makes one)."""
+    """Debian's Chromium, headless, with a fresh temporary profile (Playwright's launch() makes
+    one)."""
     if not os.access(CHROMIUM, os.X_OK):
         message = f"{CHROMIUM} is missing: `apt-get install chromium` (.ci/run does it)"
         if os.environ.get("CI"):
             pytest.fail(f"CI must run the browser test: {message}")
         pytest.skip(message)
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                              args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
         try:
             yield chromium
         finally:
@@ -62,10 +85,11 @@ def chromium_browser() -> Browser:
 
 
 @pytest.fixture
-def ui_page(chromium_browser, ui_server):  # noqa: F811 - the fixture imported above
+def ui_page(chromium_browser, ui_server):
     url, _ = ui_server
     context = chromium_browser.new_context(viewport={"width": 1920, "height": 1080}, base_url=url)
-    # Dagster shows a "Join the Dagster community" dialog on localhost; mark it seen, as "Skip" would.
+    # Dagster shows a "Join the Dagster community" dialog on localhost; mark it seen, as "Skip"
+    # would.
     context.add_init_script("window.localStorage.setItem('communityNux', JSON.stringify('1'))")
     blocked: list[str] = []
 
@@ -112,8 +136,10 @@ def screenshot(page: Page, name: str) -> Path:
 
 def box_contains(outer: dict, inner: dict) -> bool:
     cx, cy = inner["x"] + inner["width"] / 2, inner["y"] + inner["height"] / 2
-    return (outer["x"] <= cx <= outer["x"] + outer["width"]
-            and outer["y"] <= cy <= outer["y"] + outer["height"])
+    return (
+        outer["x"] <= cx <= outer["x"] + outer["width"]
+        and outer["y"] <= cy <= outer["y"] + outer["height"]
+    )
 
 
 def asset_label(page: Page, graph, name: str):
@@ -127,7 +153,9 @@ def asset_label(page: Page, graph, name: str):
         head, _, tail = label.inner_text().strip().partition("…")
         if head and name.startswith(head) and name.endswith(tail):
             label.hover()
-            tooltip = page.get_by_role("tooltip").filter(has_text=re.compile(rf"^{re.escape(name)}$"))
+            tooltip = page.get_by_role("tooltip").filter(
+                has_text=re.compile(rf"^{re.escape(name)}$")
+            )
             try:
                 tooltip.first.wait_for(state="visible", timeout=5_000)
             except PlaywrightTimeoutError:
@@ -140,7 +168,8 @@ def asset_label(page: Page, graph, name: str):
 
 
 def expand_all_groups(page: Page) -> None:
-    """The global lineage starts with each group collapsed: open them all from the graph's settings."""
+    """The global lineage starts with each group collapsed: open them all from the graph's
+    settings."""
     page.locator("#zoom-slider-container").get_by_role("button", name="settings").click()
     menu = page.get_by_role("menuitem", name=re.compile("(Expand|Collapse) all groups"))
     expect(menu).to_be_visible()
@@ -156,8 +185,9 @@ def open_asset_graph(page: Page):
     expect(page.get_by_text("Global asset lineage")).to_be_visible()
     expect(page.get_by_role("button", name="Materialize all")).to_be_enabled()
     graph = page.locator("svg:has(foreignObject)")
-    expect(graph.locator("foreignObject.group"), "the graph does not show the four stages") \
-        .to_have_count(len(STAGES))
+    expect(
+        graph.locator("foreignObject.group"), "the graph does not show the four stages"
+    ).to_have_count(len(STAGES))
     expand_all_groups(page)
     for name in ("raw_issues", "study_report"):  # first and last stage drawn: the layout is done
         expect(graph.get_by_text(name, exact=True)).to_be_visible()
@@ -175,17 +205,21 @@ def check_asset_graph(page: Page) -> None:
         for name in names:
             label = asset_label(page, graph, name)
             expect(label, f"asset {name!r} is not visible on the graph").to_be_visible()
-            assert box_contains(group_box, label.bounding_box()), \
+            assert box_contains(group_box, label.bounding_box()), (
                 f"asset {name!r} is not drawn inside its stage's group {stage!r}"
+            )
 
 
 def check_asset_checks(page: Page) -> None:
     page.goto("/assets/raw_issues?view=checks")
     expect(page.get_by_role("tab", name="Checks")).to_be_visible()
-    expect(page.get_by_text(re.compile(r"^Checks \(\d+\)$")), "the raw_issues Checks tab lists no checks") \
-        .to_be_visible()
-    expect(page.get_by_text("raw_issues_valid").first, "check raw_issues_valid is not shown") \
-        .to_be_visible()
+    expect(
+        page.get_by_text(re.compile(r"^Checks \(\d+\)$")),
+        "the raw_issues Checks tab lists no checks",
+    ).to_be_visible()
+    expect(
+        page.get_by_text("raw_issues_valid").first, "check raw_issues_valid is not shown"
+    ).to_be_visible()
     screenshot(page, "02-raw-issues-checks")
 
 
@@ -199,8 +233,10 @@ def materialize_all(page: Page) -> str:
     dialog = page.get_by_role("dialog")
     expect(dialog.get_by_text(f"Launch runs to materialize {len(ASSETS)} assets")).to_be_visible()
     dialog.get_by_role("button", name="All", exact=True).click()
-    expect(dialog.get_by_text(f"{len(REPOS)} partitions", exact=True),
-           "the dialog does not offer one partition per repository").to_be_visible()
+    expect(
+        dialog.get_by_text(f"{len(REPOS)} partitions", exact=True),
+        "the dialog does not offer one partition per repository",
+    ).to_be_visible()
     screenshot(page, "03-launch-backfill")
     dialog.get_by_role("button", name="Launch backfill").click()
     toast = page.get_by_text(re.compile(r"^Created backfill [a-z]{8}$"))
@@ -218,36 +254,50 @@ def wait_for_backfill(page: Page, url: str, backfill_id: str) -> None:
         backfill = graphql_data(url, query, {"id": backfill_id})["partitionBackfillOrError"]
         if backfill["status"] not in ("REQUESTED", "CANCELING", "FAILING"):
             break
-        assert time.monotonic() < deadline, \
+        assert time.monotonic() < deadline, (
             f"backfill {backfill_id} did not finish within {RUN_TIMEOUT_MS // 1000} s: {backfill}"
+        )
         time.sleep(2)
     page.goto(f"/runs/b/{backfill_id}")
     expect(page.get_by_role("link", name="raw_issue_comments")).to_be_visible()
     screenshot(page, "04-backfill-finished")
     assert backfill["status"] in ("COMPLETED", "COMPLETED_SUCCESS"), backfill
-    assert backfill["runs"] and all(run["status"] == "SUCCESS" for run in backfill["runs"]), backfill
+    assert backfill["runs"] and all(run["status"] == "SUCCESS" for run in backfill["runs"]), (
+        backfill
+    )
 
 
 def check_backfill_materialized_everything(url: str, backfill_id: str) -> None:
     """Every asset's latest materialization, every repository partition of the mining assets
     included, came from a run of the UI's backfill."""
-    nodes = graphql_data(url, """{ assetNodes { assetKey { path }
-        assetMaterializations(limit: 10) { runId partition } } }""")["assetNodes"]
-    runs = graphql_data(url, """query($id: String!) { partitionBackfillOrError(backfillId: $id) {
+    nodes = graphql_data(
+        url,
+        """{ assetNodes { assetKey { path }
+        assetMaterializations(limit: 10) { runId partition } } }""",
+    )["assetNodes"]
+    runs = graphql_data(
+        url,
+        """query($id: String!) { partitionBackfillOrError(backfillId: $id) {
         ... on PartitionBackfill { runs(limit: 100) { runId } } } }""",
-                        {"id": backfill_id})["partitionBackfillOrError"]["runs"]
+        {"id": backfill_id},
+    )["partitionBackfillOrError"]["runs"]
     backfill_runs = {run["runId"] for run in runs}
     for node in nodes:
         name, materializations = node["assetKey"]["path"][-1], node["assetMaterializations"]
         assert materializations, f"{name} was never materialized"
-        assert {m["runId"] for m in materializations} <= backfill_runs, f"{name}: not by the backfill"
+        assert {m["runId"] for m in materializations} <= backfill_runs, (
+            f"{name}: not by the backfill"
+        )
         if name in STAGES["mining"]:
-            assert {m["partition"] for m in materializations} == set(REPOS), f"{name}: {materializations}"
+            assert {m["partition"] for m in materializations} == set(REPOS), (
+                f"{name}: {materializations}"
+            )
 
 
 def graphql_data(url: str, query: str, variables: dict | None = None) -> dict:
-    reply = httpx.post(f"{url}/graphql", json={"query": query, "variables": variables or {}},
-                       timeout=30).json()
+    reply = httpx.post(
+        f"{url}/graphql", json={"query": query, "variables": variables or {}}, timeout=30
+    ).json()
     assert not reply.get("errors"), reply["errors"]
     return reply["data"]
 
@@ -256,8 +306,9 @@ def check_after_run(page: Page) -> None:
     """The check has passed, and every node on the asset graph is green (materialized)."""
     page.goto("/assets/raw_issues?view=checks")
     expect(page.get_by_text("raw_issues_valid").first).to_be_visible()
-    expect(page.get_by_text("Passed", exact=True), "raw_issues_valid did not pass after the run") \
-        .to_be_visible()
+    expect(
+        page.get_by_text("Passed", exact=True), "raw_issues_valid did not pass after the run"
+    ).to_be_visible()
     screenshot(page, "05-raw-issues-check-passed")
     graph = open_asset_graph(page)
     green = graph.locator("[style*='--minimal-border: var(--color-accent-green)']")
@@ -265,9 +316,11 @@ def check_after_run(page: Page) -> None:
     screenshot(page, "06-asset-graph-materialized")
 
 
-def test_ui_shows_the_graph_and_materializes_it_in_chromium(ui_page, ui_server):  # noqa: F811
+def test_ui_shows_the_graph_and_materializes_it_in_chromium(ui_page, ui_server):
     url, page = ui_server[0], ui_page
-    nodes = graphql(url, "{ assetNodes { assetKey { path } } }")["assetNodes"]  # code location loaded
+    nodes = graphql(url, "{ assetNodes { assetKey { path } } }")[
+        "assetNodes"
+    ]  # code location loaded
     assert {node["assetKey"]["path"][-1] for node in nodes} == set(ASSETS)
     try:
         check_asset_graph(page)

@@ -10,19 +10,18 @@ run leaves it at its old or its new content, never half-written.
 
 from __future__ import annotations
 
-import random
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import dagster as dg
 import duckdb
 import polars as pl
 
-from .config import PROJECT_ROOT
+from .backoff import Backoff
 
 _LOCK_MARKERS = ("Could not set lock", "Conflicting lock", "database is locked")
 # Threads of one process share DuckDB's database instance, which is torn down when its last
@@ -44,7 +43,9 @@ def _is_lock_error(error: Exception) -> bool:
 
 def frame_of(con: duckdb.DuckDBPyConnection, sql: str, params=None) -> pl.DataFrame:
     """A query's rows as a polars frame (through Arrow, without an extra copy)."""
-    return pl.from_arrow(con.sql(sql, params=params).to_arrow_table())
+    frame = pl.from_arrow(con.sql(sql, params=params).to_arrow_table())
+    assert isinstance(frame, pl.DataFrame)  # a table, never a single column
+    return frame
 
 
 def quote_ident(name: str) -> str:
@@ -66,8 +67,8 @@ def _connect_for_writing(path: Path) -> duckdb.DuckDBPyConnection:
     # Spill beside the file, as a connection to the file itself would (not into the cwd).
     con = duckdb.connect(config={"temp_directory": f"{path}.tmp"})
     try:
-        con.execute(
-            f"ATTACH {quote_literal(str(path))} AS {_WRITE_ALIAS} (ROW_GROUP_SIZE {WRITE_ROW_GROUP_SIZE})")
+        options = f"ROW_GROUP_SIZE {WRITE_ROW_GROUP_SIZE}"
+        con.execute(f"ATTACH {quote_literal(str(path))} AS {_WRITE_ALIAS} ({options})")
         con.execute(f"USE {_WRITE_ALIAS}")
     except BaseException:
         con.close()
@@ -78,7 +79,7 @@ def _connect_for_writing(path: Path) -> duckdb.DuckDBPyConnection:
 def _open_when_unlocked(path: Path, read_only: bool, timeout_s: float) -> duckdb.DuckDBPyConnection:
     """Open the file, waiting with jittered exponential backoff while another process holds it."""
     deadline = time.monotonic() + timeout_s
-    delay = 0.05
+    backoff, attempt = Backoff(base_s=0.05, cap_s=1.0), 0
     while True:
         try:
             if read_only:
@@ -92,8 +93,8 @@ def _open_when_unlocked(path: Path, read_only: bool, timeout_s: float) -> duckdb
                     f"{path} stayed locked by another process for {timeout_s:.0f} s; close "
                     "long-lived sessions on it (open it with `duckdb -readonly`) and try again"
                 ) from error
-            time.sleep(delay * (0.5 + random.random()))
-            delay = min(delay * 2, 1.0)
+            time.sleep(backoff.delay(attempt))
+            attempt += 1
 
 
 def connect_read_only(path: str | Path, timeout_s: float = 120.0) -> duckdb.DuckDBPyConnection:
@@ -105,10 +106,11 @@ def connect_read_only(path: str | Path, timeout_s: float = 120.0) -> duckdb.Duck
     return _open_when_unlocked(Path(path), read_only=True, timeout_s=timeout_s)
 
 
-class Warehouse(dg.ConfigurableResource):
+@dataclass(frozen=True)
+class Warehouse:
     """The DuckDB file every asset writes its table to (BOTSTUDY_DB)."""
 
-    path: str = str(PROJECT_ROOT / "data" / "botstudy.duckdb")
+    path: Path
     lock_timeout_s: float = 600.0
 
     @property
@@ -116,7 +118,7 @@ class Warehouse(dg.ConfigurableResource):
         return Path(self.path)
 
     @contextmanager
-    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def connect(self) -> Generator[duckdb.DuckDBPyConnection]:
         """A short-lived connection, waiting (with jittered backoff) while another process holds
         the file."""
         with _PROCESS_LOCK:
@@ -128,7 +130,7 @@ class Warehouse(dg.ConfigurableResource):
                 con.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def transaction(self) -> Generator[duckdb.DuckDBPyConnection]:
         """One atomic unit of work: committed on success, rolled back on any error."""
         with self.connect() as con:
             con.execute("BEGIN TRANSACTION")
@@ -148,19 +150,12 @@ class Warehouse(dg.ConfigurableResource):
             row = con.execute(sql, params).fetchone()
         return None if row is None else row[0]
 
-    def table_exists(self, name: str) -> bool:
-        return bool(
-            self.scalar(
-                "SELECT count(*) FROM information_schema.tables "
-                "WHERE table_catalog = current_database() AND table_schema = 'main' AND table_name = ?",
-                [name],
-            )
-        )
-
     def replace_table(self, name: str, frame: pl.DataFrame) -> int:
         """Atomically replace table `name` with `frame`'s rows; returns the row count."""
         with self.transaction() as con:
             con.register("_incoming_frame", frame.to_arrow())
-            con.execute(f"CREATE OR REPLACE TABLE {quote_ident(name)} AS SELECT * FROM _incoming_frame")
+            con.execute(
+                f"CREATE OR REPLACE TABLE {quote_ident(name)} AS SELECT * FROM _incoming_frame"
+            )
             con.unregister("_incoming_frame")
         return frame.height

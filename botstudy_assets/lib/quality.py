@@ -1,9 +1,10 @@
-"""Great Expectations 1.x suites run as Dagster asset checks.
+"""Great Expectations 1.x suites over polars frames, for the Dagster asset checks.
 
 `dagster-ge` supports only Great Expectations before 1.0, so this wraps GE 1.x directly: an
 ephemeral context (nothing written to disk), a pandas batch of the table's checked columns, one
 suite per check. GE is imported lazily because its import alone costs seconds, which would slow
-down every process that merely loads the definitions.
+down every process that merely loads the definitions. The outcome is plain data; the checks
+under `defs/` turn it into an `AssetCheckResult`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-import dagster as dg
 import polars as pl
 
 _GX_LOCK = threading.Lock()  # the ephemeral context is not meant for concurrent mutation
@@ -46,7 +46,7 @@ def _context():
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
         context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    except Exception:  # noqa: BLE001 - progress bars are cosmetic; never fail a check on them
+    except Exception:
         pass
     return gx, context, context.data_sources.add_pandas("botstudy")
 
@@ -54,7 +54,7 @@ def _context():
 def validate_frame(table: str, frame: pl.DataFrame, expectations: list[Expectation]) -> list[dict]:
     """Run the expectations on `frame`; one result dict per expectation."""
     with _GX_LOCK:
-        gx, context, source = _context()
+        gx, _, source = _context()
         asset_name = f"{table}_{len(source.assets)}"
         asset = source.add_dataframe_asset(name=asset_name)
         batch = asset.add_batch_definition_whole_dataframe("whole").get_batch(
@@ -68,13 +68,17 @@ def validate_frame(table: str, frame: pl.DataFrame, expectations: list[Expectati
     outcomes = []
     for expectation, item in zip(expectations, result.results, strict=True):
         details = item.result or {}
-        outcomes.append({
-            "expectation": expectation.describe(),
-            "success": bool(item.success),
-            "unexpected_count": details.get("unexpected_count"),
-            "examples": [_plain(value) for value in (details.get("partial_unexpected_list") or [])[:5]],
-            "observed": _plain(details.get("observed_value")),
-        })
+        outcomes.append(
+            {
+                "expectation": expectation.describe(),
+                "success": bool(item.success),
+                "unexpected_count": details.get("unexpected_count"),
+                "examples": [
+                    _plain(value) for value in (details.get("partial_unexpected_list") or [])[:5]
+                ],
+                "observed": _plain(details.get("observed_value")),
+            }
+        )
     return outcomes
 
 
@@ -86,28 +90,43 @@ def _plain(value: Any) -> Any:
     return value if isinstance(value, int | float | str | bool | None) else str(value)
 
 
-def run_expectations(table: str, frame: pl.DataFrame, expectations: list[Expectation],
-                     extra_failures: list[str] | None = None) -> dg.AssetCheckResult:
-    """A Dagster check result listing every failed expectation with failing examples."""
+@dataclass(frozen=True)
+class CheckOutcome:
+    """What a check found: whether it passed, why not, and a markdown table of expectations."""
+
+    passed: bool
+    description: str
+    rows_checked: int
+    expectations: int
+    problems: tuple[str, ...]
+    results_md: str
+
+
+def run_expectations(
+    table: str,
+    frame: pl.DataFrame,
+    expectations: list[Expectation],
+    extra_failures: list[str] | None = None,
+) -> CheckOutcome:
+    """Every failed expectation with failing examples, plus the caller's own findings."""
     outcomes = validate_frame(table, frame, expectations) if frame.height else []
     failed = [outcome for outcome in outcomes if not outcome["success"]]
-    problems = [f"{o['expectation']}: {o['unexpected_count']} unexpected, e.g. {o['examples']}"
-                for o in failed] + list(extra_failures or [])
+    problems = [
+        f"{o['expectation']}: {o['unexpected_count']} unexpected, e.g. {o['examples']}"
+        for o in failed
+    ] + list(extra_failures or [])
     if frame.height == 0:
         problems.append(f"{table} is empty")
-    table_md = "\n".join(
+    rows = "\n".join(
         f"| {'✅' if o['success'] else '❌'} | `{o['expectation']}` | {o['unexpected_count'] or 0} "
-        f"| {', '.join(map(str, o['examples']))[:120]} |" for o in outcomes
+        f"| {', '.join(map(str, o['examples']))[:120]} |"
+        for o in outcomes
     )
-    return dg.AssetCheckResult(
+    return CheckOutcome(
         passed=not problems,
         description="; ".join(problems)[:2000] if problems else "all expectations met",
-        metadata={
-            "rows_checked": frame.height,
-            "expectations": len(expectations),
-            "failed": len(problems),
-            "results": dg.MetadataValue.md(
-                "| ok | expectation | unexpected | examples |\n|---|---|---|---|\n" + table_md
-            ),
-        },
+        rows_checked=frame.height,
+        expectations=len(expectations),
+        problems=tuple(problems),
+        results_md="| ok | expectation | unexpected | examples |\n|---|---|---|---|\n" + rows,
     )

@@ -9,16 +9,22 @@ from __future__ import annotations
 import re
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pydantic
 import yaml
 
 CATEGORIES = (
-    "code_coverage", "commit_mapping", "continuous_integration", "feedback", "issue_management",
-    "license", "mention", "onboarding", "stale",
+    "code_coverage",
+    "commit_mapping",
+    "continuous_integration",
+    "feedback",
+    "issue_management",
+    "license",
+    "mention",
+    "onboarding",
+    "stale",
 )
-LIBRARIES = ("Keras", "PyTorch", "TensorFlow", "any")
 
 
 class ReferenceFileError(ValueError):
@@ -54,7 +60,9 @@ class RegistryEntry(_Strict):
     def _known_tasks(cls, tasks: list[str]) -> list[str]:
         unknown = sorted(set(tasks) - set(CATEGORIES))
         if unknown:
-            raise ValueError(f"unknown task(s) {unknown}; tasks are codebook categories {list(CATEGORIES)}")
+            raise ValueError(
+                f"unknown task(s) {unknown}; tasks are codebook categories {list(CATEGORIES)}"
+            )
         return tasks
 
 
@@ -132,8 +140,10 @@ class Codebook(_Strict):
         _no_duplicates(names, "category")
         if sorted(names) != sorted(CATEGORIES):
             missing, extra = set(CATEGORIES) - set(names), set(names) - set(CATEGORIES)
-            raise ValueError(f"categories must be the study's nine; missing {sorted(missing)}, "
-                             f"unknown {sorted(extra)}")
+            raise ValueError(
+                f"categories must be the study's nine; missing {sorted(missing)}, "
+                f"unknown {sorted(extra)}"
+            )
         for category in self.categories:
             unknown = set(category.suppresses) - set(CATEGORIES)
             if unknown:
@@ -184,19 +194,28 @@ def _load(path: Path, model: type[pydantic.BaseModel]):
         raise ReferenceFileError(f"{path}: {problems}") from None
 
 
+def _child(node: Any, step: Any) -> Any:
+    """node[step], or None where the raw YAML has no such element."""
+    try:
+        return node[step]
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
 def _location(raw, loc: tuple) -> str:
     """`entries[3] (name=codecov).kind` rather than pydantic's bare tuple."""
     parts, node = [], raw
     for step in loc:
         if isinstance(step, int):
-            name = node[step].get("name") if isinstance(node, list) and isinstance(node[step], dict) else None
+            name = (
+                node[step].get("name")
+                if isinstance(node, list) and isinstance(node[step], dict)
+                else None
+            )
             parts[-1] += f"[{step}]" + (f" (name={name})" if name else "")
         else:
             parts.append(str(step))
-        try:
-            node = node[step]
-        except (KeyError, IndexError, TypeError):
-            node = None
+        node = _child(node, step)
     return ".".join(parts) or "(top level)"
 
 
@@ -207,8 +226,12 @@ def load_registry(path: Path) -> Registry:
 def load_codebook(path: Path, registry: Registry | None = None) -> Codebook:
     codebook = _load(path, Codebook)
     if registry is not None:
-        unknown = {bot for category in codebook.categories for bot in category.typical_bots
-                   if bot not in registry.by_name}
+        unknown = {
+            bot
+            for category in codebook.categories
+            for bot in category.typical_bots
+            if bot not in registry.by_name
+        }
         if unknown:
             raise ReferenceFileError(f"{path}: typical_bots not in the registry: {sorted(unknown)}")
     return codebook

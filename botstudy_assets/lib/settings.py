@@ -1,17 +1,16 @@
 """Study settings: what to mine, from where, and where the data and labels live.
 
-Every setting comes from an environment variable through a Dagster resource (see
-`definitions.py`), is optional, and is validated here so that a misspelt value stops the run with
-a message naming the variable instead of failing somewhere downstream.
+Every setting is an optional environment variable (read through Dagster resources, see
+`defs/resources.py`) and is validated here, so that a misspelt value stops the run with a
+message naming the variable instead of failing somewhere downstream.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from pathlib import Path
-
-import dagster as dg
 
 DEFAULT_REPOS = "keras-team/keras,pytorch/pytorch,tensorflow/tensorflow"
 SOURCES = ("sample", "github")
@@ -25,7 +24,9 @@ KNOWN_LIBRARIES = {
     "tensorflow/tensorflow": "TensorFlow",
 }
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
+DEFAULT_DB = DEFAULT_DATA_DIR / "botstudy.duckdb"
 
 
 class SettingsError(ValueError):
@@ -40,18 +41,18 @@ def library_name(repo: str) -> str:
     return name[:1].upper() + name[1:]
 
 
-def parse_repos(value: str) -> list[str]:
+def parse_repos(value: str, variable: str = "BOTSTUDY_REPOS") -> list[str]:
     repos = [part.strip() for part in value.split(",") if part.strip()]
     if not repos:
-        raise SettingsError("BOTSTUDY_REPOS is empty: give a comma-separated list of owner/name")
+        raise SettingsError(f"{variable} is empty: give a comma-separated list of owner/name")
     bad = [repo for repo in repos if not REPO_RE.match(repo)]
     if bad:
         raise SettingsError(
-            f"BOTSTUDY_REPOS: {', '.join(map(repr, bad))} is not in owner/name form "
+            f"{variable}: {', '.join(map(repr, bad))} is not in owner/name form "
             "(e.g. pytorch/pytorch)"
         )
     if len({repo.lower() for repo in repos}) != len(repos):
-        raise SettingsError(f"BOTSTUDY_REPOS lists a repository twice: {value!r}")
+        raise SettingsError(f"{variable} lists a repository twice: {value!r}")
     return repos
 
 
@@ -70,41 +71,50 @@ def parse_until(value: str) -> dt.datetime | None:
 def resolve_source(value: str, token_set: bool) -> str:
     source = value.strip().lower() or ("github" if token_set else "sample")
     if source not in SOURCES:
-        raise SettingsError(
-            f"BOTSTUDY_SOURCE={value!r} is not one of {', '.join(SOURCES)}"
-        )
+        raise SettingsError(f"BOTSTUDY_SOURCE={value!r} is not one of {', '.join(SOURCES)}")
     return source
 
 
-class StudyConfig(dg.ConfigurableResource):
-    """What the study covers and where its files are (BOTSTUDY_* variables)."""
+@dataclass(frozen=True)
+class Study:
+    """The validated study settings: what is studied and where its files are."""
 
-    source: str = ""
-    repos: str = DEFAULT_REPOS
-    until: str = ""
-    data_dir: str = str(PROJECT_ROOT / "data")
-    labels_dir: str = ""
-    reports_dir: str = ""
-    github_token_set: bool = False
+    source: str
+    repos: tuple[str, ...]
+    until: dt.datetime | None
+    data_path: Path
+    labels_dir: Path | None = None
+    reports_dir: Path | None = None
 
-    def resolved_source(self) -> str:
-        return resolve_source(self.source, self.github_token_set)
+    @classmethod
+    def from_values(
+        cls,
+        *,
+        source: str = "",
+        repos: str = DEFAULT_REPOS,
+        until: str = "",
+        data_dir: str = "",
+        labels_dir: str = "",
+        reports_dir: str = "",
+        github_token_set: bool = False,
+    ) -> Study:
+        """Validate raw setting values (as the environment gives them); raises SettingsError."""
+        return cls(
+            source=resolve_source(source, github_token_set),
+            repos=tuple(parse_repos(repos)),
+            until=parse_until(until),
+            data_path=Path(data_dir) if data_dir else DEFAULT_DATA_DIR,
+            labels_dir=Path(labels_dir) if labels_dir else None,
+            reports_dir=Path(reports_dir) if reports_dir else None,
+        )
 
     def repo_list(self) -> list[str]:
-        return parse_repos(self.repos)
-
-    def until_datetime(self) -> dt.datetime | None:
-        return parse_until(self.until)
-
-    def validate(self) -> None:
-        """Fail fast, naming the variable, before any work is done."""
-        self.resolved_source()
-        self.repo_list()
-        self.until_datetime()
+        return list(self.repos)
 
     @property
-    def data_path(self) -> Path:
-        return Path(self.data_dir)
+    def until_day(self) -> str:
+        """BOTSTUDY_UNTIL as an ISO day, or '' when the study has no snapshot day."""
+        return self.until.date().isoformat() if self.until else ""
 
     @property
     def sample_dir(self) -> Path:
@@ -114,13 +124,11 @@ class StudyConfig(dg.ConfigurableResource):
     def labels_path(self) -> Path:
         # Labels belong to the data they label: the sample's synthetic raters must never be
         # checked against issues mined from GitHub, and vice versa.
-        if self.labels_dir:
-            return Path(self.labels_dir)
-        return self.data_path / "labels" / self.resolved_source()
+        return self.labels_dir or self.data_path / "labels" / self.source
 
     @property
     def reports_path(self) -> Path:
-        return Path(self.reports_dir) if self.reports_dir else self.data_path / "reports"
+        return self.reports_dir or self.data_path / "reports"
 
     @property
     def registry_file(self) -> Path:

@@ -9,8 +9,6 @@ token travels only in the Authorization header; it is never part of a URL, a log
 from __future__ import annotations
 
 import json
-import random
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,7 +16,8 @@ from typing import Any
 
 import httpx
 
-_LINK_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
+from .backoff import Backoff
+
 _TRANSIENT_STATUS = {500, 502, 503, 504}
 
 
@@ -125,7 +124,9 @@ class GitHubClient:
                 try:
                     return self._page(url, response)
                 except ValueError as error:
-                    attempt = self._backoff(attempt, f"unparseable answer from {_path(url)}: {error}")
+                    attempt = self._backoff(
+                        attempt, f"unparseable answer from {_path(url)}: {error}"
+                    )
                     continue
             if outcome == "not_modified":
                 self.stats.not_modified += 1
@@ -154,9 +155,16 @@ class GitHubClient:
         if status == 422:
             raise PaginationLimit(f"{_path(url)}: {message or '422 Unprocessable Entity'}")
         if status in (403, 429):
-            if response.headers.get("x-ratelimit-remaining") == "0" and "secondary" not in message.lower():
+            if (
+                response.headers.get("x-ratelimit-remaining") == "0"
+                and "secondary" not in message.lower()
+            ):
                 return "primary_limit"
-            if status == 429 or "secondary rate limit" in message.lower() or "retry-after" in response.headers:
+            if (
+                status == 429
+                or "secondary rate limit" in message.lower()
+                or "retry-after" in response.headers
+            ):
                 return f"secondary rate limit ({message or status})"
             raise GitHubError(f"GitHub answered {status} for {_path(url)}: {message}")
         if status in _TRANSIENT_STATUS:
@@ -167,8 +175,8 @@ class GitHubClient:
         items = json.loads(response.content.decode("utf-8", errors="replace"))
         if not isinstance(items, list):
             raise ValueError(f"expected a JSON array, got {type(items).__name__}")
-        match = _LINK_NEXT.search(response.headers.get("link", ""))
-        return Page(url, 200, items, response.headers.get("etag"), match.group(1) if match else None)
+        next_link = response.links.get("next", {}).get("url")
+        return Page(url, 200, items, response.headers.get("etag"), next_link)
 
     def _note_rate_limit(self, response: httpx.Response) -> None:
         remaining = response.headers.get("x-ratelimit-remaining")
@@ -196,8 +204,7 @@ class GitHubClient:
         if retry_after is not None:
             wait = retry_after
         else:
-            wait = min(self.max_backoff_s, self.backoff_base_s * 2**attempt)
-            wait *= 0.5 + random.random()  # jitter, so parallel miners do not retry in lockstep
+            wait = Backoff(self.backoff_base_s, self.max_backoff_s).delay(attempt)
         self.stats.retries += 1
         self.stats.waited_s += wait
         self.log(f"{reason}; retry {attempt + 1}/{self.max_retries} in {wait:.1f} s")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import bisect
+import contextlib
 import hashlib
 import json
 import math
@@ -24,9 +25,9 @@ import threading
 import time
 import urllib.parse
 from collections import deque
-from itertools import chain
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from itertools import chain
 
 __all__ = ["FakeGitHub", "bulk_corpus", "minimum_requests"]
 
@@ -41,7 +42,8 @@ ISSUES_CAP_MESSAGE = (
 )
 COMMENTS_CAP_MESSAGE = (
     "In order to keep the API fast for everyone, pagination is limited for this resource. "
-    "Check the rel=last link relation in the Link response header to see how far back you can traverse."
+    "Check the rel=last link relation in the Link response header to see how far back you can "
+    "traverse."
 )
 SECONDARY_MESSAGE = (
     "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
@@ -88,10 +90,16 @@ class ApiError(Exception):
 class Reply:
     """One HTTP answer.  `charge` says how it is accounted in stats and quota."""
 
-    __slots__ = ("status", "body", "headers", "charge", "delay")
+    __slots__ = ("body", "charge", "delay", "headers", "status")
 
-    def __init__(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None,
-                 charge: str = "counted", delay: float = 0.0):
+    def __init__(
+        self,
+        status: int,
+        body: bytes = b"",
+        headers: dict[str, str] | None = None,
+        charge: str = "counted",
+        delay: float = 0.0,
+    ):
         self.status = status
         self.body = body
         self.headers = headers or {}
@@ -107,8 +115,9 @@ def dumps(payload) -> bytes:
         return json.dumps(payload, separators=(",", ":")).encode("ascii")
 
 
-def json_reply(status: int, payload, headers: dict[str, str] | None = None,
-               charge: str = "counted") -> Reply:
+def json_reply(
+    status: int, payload, headers: dict[str, str] | None = None, charge: str = "counted"
+) -> Reply:
     return Reply(status, dumps(payload), {"Content-Type": JSON_TYPE, **(headers or {})}, charge)
 
 
@@ -121,7 +130,7 @@ def format_ts(moment: datetime) -> str:
 
 
 def parse_ts(value: str) -> datetime:
-    return datetime.strptime(value, TS_FORMAT).replace(tzinfo=timezone.utc)
+    return datetime.strptime(value, TS_FORMAT).replace(tzinfo=UTC)
 
 
 def parse_since(value: str | None) -> str | None:
@@ -137,8 +146,8 @@ def parse_since(value: str | None) -> str | None:
     except ValueError:
         raise ApiError(422, f"Invalid value for parameter 'since': {value!r}") from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    moment = moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
     if moment.microsecond:
         moment = moment.replace(microsecond=0) + timedelta(seconds=1)
     return format_ts(moment)
@@ -186,7 +195,7 @@ def decode_cursor(token: str, sort: str) -> tuple:
 
 
 def etag_of(body: bytes) -> str:
-    return 'W/"%s"' % hashlib.sha1(body).hexdigest()
+    return f'W/"{hashlib.sha1(body).hexdigest()}"'
 
 
 def etag_matches(header: str | None, etag: str) -> bool:
@@ -210,9 +219,14 @@ def route(path: str) -> tuple[str, list[str], bool]:
     segments = [urllib.parse.unquote(s) for s in path.split("/") if s]
     for pattern, name in ROUTES:
         if len(pattern) == len(segments) and all(
-            p == s or p == "*" or (p == "#" and s.isdigit()) for p, s in zip(pattern, segments)
+            p == s or p == "*" or (p == "#" and s.isdigit())
+            for p, s in zip(pattern, segments, strict=True)
         ):
-            return name, [s for p, s in zip(pattern, segments) if p in ("*", "#")], pattern[0] == "repos"
+            return (
+                name,
+                [s for p, s in zip(pattern, segments, strict=True) if p in ("*", "#")],
+                pattern[0] == "repos",
+            )
     return "not_found", [], False
 
 
@@ -233,8 +247,18 @@ def user_object(login: str, known: dict | None) -> dict:
         "site_admin": False,
     }
     user.update(known or {})
-    user.update(name=None, company=None, blog="", location=None, email=None, bio=None,
-                public_repos=0, followers=0, following=0, created_at="2010-01-01T00:00:00Z")
+    user.update(
+        name=None,
+        company=None,
+        blog="",
+        location=None,
+        email=None,
+        bio=None,
+        public_repos=0,
+        followers=0,
+        following=0,
+        created_at="2010-01-01T00:00:00Z",
+    )
     return user
 
 
@@ -244,14 +268,14 @@ def user_object(login: str, known: dict | None) -> dict:
 
 
 class Request:
-    __slots__ = ("prefix", "path", "params", "query", "headers", "endpoint", "repo_name", "args")
+    __slots__ = ("args", "endpoint", "headers", "params", "path", "prefix", "query", "repo_name")
 
     def __init__(self, raw_path: str, headers):
         parts = urllib.parse.urlsplit(raw_path)
         path = parts.path
         is_enterprise = path == ENTERPRISE_PREFIX or path.startswith(ENTERPRISE_PREFIX + "/")
         self.prefix = ENTERPRISE_PREFIX if is_enterprise else ""
-        self.path = path[len(self.prefix):] or "/"
+        self.path = path[len(self.prefix) :] or "/"
         self.params = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
         self.query = dict(self.params)
         self.headers = headers
@@ -273,25 +297,31 @@ class View:
     A view may be a suffix (`start`) of another's lists, shared rather than copied: a client that
     asks with a new `since` on every page must not cost the server a copy of the list each time."""
 
-    __slots__ = ("keys", "items", "start")
+    __slots__ = ("items", "keys", "start")
 
     def __init__(self, keys: list[tuple], items: list[dict], start: int = 0):
         self.keys, self.items, self.start = keys, items, start
 
     @classmethod
-    def from_pairs(cls, pairs: list[tuple[tuple, dict]]) -> "View":
+    def from_pairs(cls, pairs: list[tuple[tuple, dict]]) -> View:
         return cls([key for key, _ in pairs], [item for _, item in pairs])
 
     @classmethod
-    def sorted_from(cls, items, field: str, id_field: str) -> "View":
-        return cls.from_pairs(sorted(((sort_key(it, field, id_field), it) for it in items),
-                                     key=lambda p: p[0]))
+    def sorted_from(cls, items, field: str, id_field: str) -> View:
+        return cls.from_pairs(
+            sorted(((sort_key(it, field, id_field), it) for it in items), key=lambda p: p[0])
+        )
 
-    def where(self, predicate) -> "View":
-        return View.from_pairs([(k, it) for k, it in zip(self.keys[self.start:], self.items[self.start:])
-                                if predicate(it)])
+    def where(self, predicate) -> View:
+        return View.from_pairs(
+            [
+                (k, it)
+                for k, it in zip(self.keys[self.start :], self.items[self.start :], strict=True)
+                if predicate(it)
+            ]
+        )
 
-    def from_value(self, value: str) -> "View":
+    def from_value(self, value: str) -> View:
         """Suffix of items whose sort value is >= value (the key is (value, id))."""
         return View(self.keys, self.items, bisect.bisect_left(self.keys, (value,), lo=self.start))
 
@@ -305,7 +335,8 @@ class View:
         return len(self.keys) - bisect.bisect_left(self.keys, key, lo=self.start)
 
     def page(self, offset: int, size: int, direction: str) -> tuple[list[dict], tuple | None, bool]:
-        """Items [offset, offset+size) in walking order, the last one's key, and whether more follow."""
+        """Items [offset, offset+size) in walking order, the last one's key, and whether more
+        follow."""
         n = len(self.items)
         if direction == "asc":
             lo, hi = self.start + offset, min(self.start + offset + size, n)
@@ -323,7 +354,7 @@ class View:
         return items, self.keys[lo], more
 
     def all_items(self) -> list[dict]:
-        return self.items[self.start:]
+        return self.items[self.start :]
 
 
 def issue_number_of(comment: dict) -> int:
@@ -438,17 +469,33 @@ class RateLimit:
 
     def snapshot(self) -> dict:
         self._roll()
-        return {"limit": self.limit, "remaining": self.remaining, "reset": self._reset_epoch,
-                "used": self.used, "resource": "core"}
+        return {
+            "limit": self.limit,
+            "remaining": self.remaining,
+            "reset": self._reset_epoch,
+            "used": self.used,
+            "resource": "core",
+        }
 
     def headers(self) -> dict[str, str]:
         return {f"x-ratelimit-{name}": str(value) for name, value in self.snapshot().items()}
 
 
 def new_stats() -> dict:
-    return {"requests": 0, "counted": 0, "not_modified": 0, "faults": 0, "rate_limited": 0,
-            "errors_401": 0, "errors_404": 0, "errors_422": 0,
-            "by_endpoint": {}, "by_repo": {}, "by_status": {}, "faults_by_kind": {}}
+    return {
+        "requests": 0,
+        "counted": 0,
+        "not_modified": 0,
+        "faults": 0,
+        "rate_limited": 0,
+        "errors_401": 0,
+        "errors_404": 0,
+        "errors_422": 0,
+        "by_endpoint": {},
+        "by_repo": {},
+        "by_status": {},
+        "faults_by_kind": {},
+    }
 
 
 def bump(counter: dict, key) -> None:
@@ -486,7 +533,7 @@ class Handler(BaseHTTPRequestHandler):
         except OSError:
             self.close_connection = True  # the client gave up (its timeout fired) or stop() cut it
 
-    def log_message(self, format, *args) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format, *args) -> None:
         pass  # quiet: tests and benchmarks make many thousands of requests
 
 
@@ -494,7 +541,7 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address, fake: "FakeGitHub"):
+    def __init__(self, address, fake: FakeGitHub):
         super().__init__(address, Handler)
         self.fake = fake
         self._connections: set[socket.socket] = set()
@@ -515,10 +562,8 @@ class Server(ThreadingHTTPServer):
         with self._connections_lock:
             connections = list(self._connections)
         for connection in connections:
-            try:
+            with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     def handle_error(self, request, client_address) -> None:
         if not isinstance(sys.exc_info()[1], OSError):  # dropped connections are routine here
@@ -537,14 +582,26 @@ class FakeGitHub:
     and `fault_rate` make it misbehave, the mutation helpers make it change.
     """
 
-    def __init__(self, corpus: dict[str, dict[str, list[dict]]], *, token: str | None = None,
-                 issues_offset_cap: int = 1000, comments_offset_cap: int = 40000,
-                 rate_limit: int = 5000, rate_reset_seconds: float = 3600.0,
-                 fault_rate: float = 0.0, fault_kinds: tuple[str, ...] = ("502", "secondary"),
-                 retry_after: int | None = 1, seed: int = 0, max_per_page: int = 100,
-                 timeout_delay: float = 3.0):
+    def __init__(
+        self,
+        corpus: dict[str, dict[str, list[dict]]],
+        *,
+        token: str | None = None,
+        issues_offset_cap: int = 1000,
+        comments_offset_cap: int = 40000,
+        rate_limit: int = 5000,
+        rate_reset_seconds: float = 3600.0,
+        fault_rate: float = 0.0,
+        fault_kinds: tuple[str, ...] = ("502", "secondary"),
+        retry_after: int | None = 1,
+        seed: int = 0,
+        max_per_page: int = 100,
+        timeout_delay: float = 3.0,
+    ):
         self._repos = {
-            name.lower(): RepoState(name, index + 1, data.get("issues", []), data.get("comments", []))
+            name.lower(): RepoState(
+                name, index + 1, data.get("issues", []), data.get("comments", [])
+            )
             for index, (name, data) in enumerate(corpus.items())
         }
         self._token = token
@@ -569,15 +626,18 @@ class FakeGitHub:
 
     # ----- lifecycle -----
 
-    def start(self) -> "FakeGitHub":
+    def start(self) -> FakeGitHub:
         if self._server is None:
             self._stopping.clear()
             self._server = Server(("127.0.0.1", 0), self)
             host, port = self._server.server_address[:2]
             self.url = f"http://{host}:{port}"
-            self._thread = threading.Thread(target=self._server.serve_forever,
-                                            kwargs={"poll_interval": 0.05},
-                                            name="fake-github", daemon=True)
+            self._thread = threading.Thread(
+                target=self._server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name="fake-github",
+                daemon=True,
+            )
             self._thread.start()
         return self
 
@@ -591,7 +651,7 @@ class FakeGitHub:
         self._thread.join(timeout=5)
         self._server = self._thread = None
 
-    def __enter__(self) -> "FakeGitHub":
+    def __enter__(self) -> FakeGitHub:
         return self.start()
 
     def __exit__(self, *exc_info) -> None:
@@ -677,12 +737,20 @@ class FakeGitHub:
             now = self._tick()
             item = dict(comment)
             comment_id = item.setdefault("id", self._new_id())
-            item.setdefault("url", f"https://api.github.com/repos/{state.full_name}/issues/comments/{comment_id}")
-            item.setdefault("html_url", f"https://github.com/{state.full_name}/issues/{number}#issuecomment-{comment_id}")
+            item.setdefault(
+                "url",
+                f"https://api.github.com/repos/{state.full_name}/issues/comments/{comment_id}",
+            )
+            item.setdefault(
+                "html_url",
+                f"https://github.com/{state.full_name}/issues/{number}#issuecomment-{comment_id}",
+            )
             item.setdefault("created_at", now)
             item["updated_at"] = now
             state.put_comment(item)
-            state.put_issue({**issue, "comments": (issue.get("comments") or 0) + 1, "updated_at": now})
+            state.put_issue(
+                {**issue, "comments": (issue.get("comments") or 0) + 1, "updated_at": now}
+            )
             self._users = None
 
     def comments(self, repo: str) -> list[dict]:
@@ -718,14 +786,18 @@ class FakeGitHub:
         latest, last_id = "", 0
         for state in self._repos.values():
             for item in chain(state.issues.values(), state.comments.values()):
-                latest = max(latest, item.get("created_at") or "", item.get("updated_at") or "",
-                             item.get("closed_at") or "")
+                latest = max(
+                    latest,
+                    item.get("created_at") or "",
+                    item.get("updated_at") or "",
+                    item.get("closed_at") or "",
+                )
                 last_id = max(last_id, item.get("id") or 0)
         return latest, last_id
 
     def _tick(self) -> str:
         """A timestamp strictly later than anything seen so far (GitHub has 1 s resolution)."""
-        now = datetime.now(timezone.utc).replace(microsecond=0)
+        now = datetime.now(UTC).replace(microsecond=0)
         if self._clock:
             now = max(now, parse_ts(self._clock) + timedelta(seconds=1))
         self._clock = format_ts(now)
@@ -752,8 +824,12 @@ class FakeGitHub:
             return json_reply(401, error_payload("Bad credentials"), charge="free")
         if request.endpoint == "rate_limit":
             snapshot = self._rate.snapshot()
-            return json_reply(200, {"resources": {"core": snapshot}, "rate": snapshot},
-                              self._rate.headers(), charge="free")
+            return json_reply(
+                200,
+                {"resources": {"core": snapshot}, "rate": snapshot},
+                self._rate.headers(),
+                charge="free",
+            )
         if self._rate.exhausted():
             return self._primary_limited_reply("rate_limited")
         try:
@@ -778,7 +854,9 @@ class FakeGitHub:
         if reply.status == 200:
             etag = reply.headers["ETag"] = etag_of(reply.body)
             if etag_matches(request.headers.get("If-None-Match"), etag):
-                return Reply(304, b"", {"ETag": etag, **self._rate.headers()}, charge="not_modified")
+                return Reply(
+                    304, b"", {"ETag": etag, **self._rate.headers()}, charge="not_modified"
+                )
         self._rate.consume()
         reply.headers.update(self._rate.headers())
         return reply
@@ -821,16 +899,22 @@ class FakeGitHub:
             self._rate.exhaust()
             return self._primary_limited_reply("faults")
         if kind == "not_json":
-            return Reply(200, b"<html>oops</html>", {"Content-Type": "text/html; charset=utf-8"},
-                         charge="faults")
+            return Reply(
+                200,
+                b"<html>oops</html>",
+                {"Content-Type": "text/html; charset=utf-8"},
+                charge="faults",
+            )
         reply = json_reply(502, {"message": "Server Error"}, charge="faults")
         if kind == "timeout":
             reply.delay = self._timeout_delay  # hold the connection past the client's timeout
         return reply
 
     def _primary_limited_reply(self, charge: str) -> Reply:
-        payload = {"message": PRIMARY_MESSAGE,
-                   "documentation_url": f"{DOCS_URL}/overview/rate-limits-for-the-rest-api"}
+        payload = {
+            "message": PRIMARY_MESSAGE,
+            "documentation_url": f"{DOCS_URL}/overview/rate-limits-for-the-rest-api",
+        }
         return json_reply(403, payload, self._rate.headers(), charge=charge)
 
     # ----- endpoints -----
@@ -847,11 +931,15 @@ class FakeGitHub:
     def _page_links(self, request: Request, page: int, last: int) -> list[tuple[str, str]]:
         links = []
         if page < last:
-            links += [("next", self._page_url(request, page=page + 1)),
-                      ("last", self._page_url(request, page=last))]
+            links += [
+                ("next", self._page_url(request, page=page + 1)),
+                ("last", self._page_url(request, page=last)),
+            ]
         if page > 1:
-            links += [("prev", self._page_url(request, page=min(page - 1, last))),
-                      ("first", self._page_url(request, page=1))]
+            links += [
+                ("prev", self._page_url(request, page=min(page - 1, last))),
+                ("first", self._page_url(request, page=1)),
+            ]
         return links
 
     def _items_reply(self, items: list[dict], links: list[tuple[str, str]]) -> Reply:
@@ -872,7 +960,9 @@ class FakeGitHub:
             if offset >= self.issues_offset_cap:
                 raise ApiError(422, ISSUES_CAP_MESSAGE)
         items, last_key, more = view.page(offset, per_page, direction)
-        links = [("next", self._page_url(request, after=encode_cursor(sort, last_key)))] if more else []
+        links = (
+            [("next", self._page_url(request, after=encode_cursor(sort, last_key)))] if more else []
+        )
         return self._items_reply(items, links)
 
     def _get_comments(self, request: Request, repo: RepoState) -> Reply:
@@ -880,13 +970,18 @@ class FakeGitHub:
         query = request.query
         sort = choice_param(query, "sort", "created", COMMENT_SORT_FIELDS)
         # GitHub ignores direction unless sort is given; the default is ascending.
-        direction = choice_param(query, "direction", "asc", ("asc", "desc")) if "sort" in query else "asc"
+        direction = (
+            choice_param(query, "direction", "asc", ("asc", "desc")) if "sort" in query else "asc"
+        )
         view = repo.view("comments", sort, "all", parse_since(query.get("since")))
         per_page = self._per_page(query)
         page = int_param(query, "page", 1)
         last = self._last_capped_page(len(view), per_page)
         if (page - 1) * per_page >= self.comments_offset_cap:
-            links = [("first", self._page_url(request, page=1)), ("last", self._page_url(request, page=last))]
+            links = [
+                ("first", self._page_url(request, page=1)),
+                ("last", self._page_url(request, page=last)),
+            ]
             raise ApiError(422, COMMENTS_CAP_MESSAGE, link_header(links))
         items, _, _ = view.page((page - 1) * per_page, per_page, direction)
         return self._items_reply(items, self._page_links(request, page, last))
@@ -905,7 +1000,7 @@ class FakeGitHub:
         per_page = self._per_page(query)
         page = int_param(query, "page", 1)
         last = max(math.ceil(len(comments) / per_page), 1)
-        items = comments[(page - 1) * per_page:page * per_page]
+        items = comments[(page - 1) * per_page : page * per_page]
         return self._items_reply(items, self._page_links(request, page, last))
 
     def _get_issue(self, request: Request, repo: RepoState, number: int) -> Reply:
@@ -923,15 +1018,27 @@ class FakeGitHub:
     def _get_repo(self, request: Request, repo: RepoState) -> Reply:
         owner, name = repo.full_name.split("/", 1)
         open_issues = sum(1 for issue in repo.issues.values() if issue.get("state") == "open")
-        return json_reply(200, {
-            "id": repo.id, "node_id": f"R_{repo.id}", "name": name, "full_name": repo.full_name,
-            "owner": user_object(owner, None) | {"type": "Organization"},
-            "private": False, "fork": False, "archived": False, "has_issues": True,
-            "html_url": f"https://github.com/{repo.full_name}",
-            "url": f"https://api.github.com/repos/{repo.full_name}",
-            "default_branch": "main", "open_issues_count": open_issues,
-            "created_at": "2010-01-01T00:00:00Z", "updated_at": self._clock or None, "pushed_at": self._clock or None,
-        })
+        return json_reply(
+            200,
+            {
+                "id": repo.id,
+                "node_id": f"R_{repo.id}",
+                "name": name,
+                "full_name": repo.full_name,
+                "owner": user_object(owner, None) | {"type": "Organization"},
+                "private": False,
+                "fork": False,
+                "archived": False,
+                "has_issues": True,
+                "html_url": f"https://github.com/{repo.full_name}",
+                "url": f"https://api.github.com/repos/{repo.full_name}",
+                "default_branch": "main",
+                "open_issues_count": open_issues,
+                "created_at": "2010-01-01T00:00:00Z",
+                "updated_at": self._clock or None,
+                "pushed_at": self._clock or None,
+            },
+        )
 
     def _get_user(self, request: Request, login: str) -> Reply:
         return json_reply(200, user_object(login, self._known_users().get(login)))
@@ -945,7 +1052,11 @@ class FakeGitHub:
             self._users = {}
             for state in self._repos.values():
                 for item in chain(state.issues.values(), state.comments.values()):
-                    for user in (item.get("user"), item.get("assignee"), *(item.get("assignees") or ())):
+                    for user in (
+                        item.get("user"),
+                        item.get("assignee"),
+                        *(item.get("assignees") or ()),
+                    ):
                         if user and user.get("login"):
                             self._users.setdefault(user["login"], user)
         return self._users
@@ -958,25 +1069,49 @@ class FakeGitHub:
 API = "https://api.github.com"
 CORPUS_START = 1420070400  # 2015-01-01T00:00:00Z
 CORPUS_END = 1703980800  # 2023-12-31T00:00:00Z
-BOT_LOGINS = ("stale[bot]", "dependabot[bot]", "github-actions[bot]", "codecov[bot]", "renovate[bot]")
-BOT_BODY = "This issue has been automatically marked as stale because it has not had recent activity."
+BOT_LOGINS = (
+    "stale[bot]",
+    "dependabot[bot]",
+    "github-actions[bot]",
+    "codecov[bot]",
+    "renovate[bot]",
+)
+BOT_BODY = (
+    "This issue has been automatically marked as stale because it has not had recent activity."
+)
 HUMAN_BODIES = (
-    None, "", "Thanks! 👍🎉", "修复了这个问题，谢谢。", "שלום, זה באג — RTL text", "Null byte \x00 in the middle",
-    "Steps to reproduce:\n```python\nraise ValueError('boom')\n```", "LGTM", "x" * 4000,
+    None,
+    "",
+    "Thanks! 👍🎉",
+    "修复了这个问题，谢谢。",
+    "שלום, זה באג — RTL text",
+    "Null byte \x00 in the middle",
+    "Steps to reproduce:\n```python\nraise ValueError('boom')\n```",
+    "LGTM",
+    "x" * 4000,
 )
 
 
 def make_user(login: str, user_type: str) -> dict:
     uid = stable_id(login)
-    return {"login": login, "id": uid, "node_id": f"U_{uid}", "type": user_type, "site_admin": False,
-            "url": f"{API}/users/{login}", "html_url": f"https://github.com/{login}"}
+    return {
+        "login": login,
+        "id": uid,
+        "node_id": f"U_{uid}",
+        "type": user_type,
+        "site_admin": False,
+        "url": f"{API}/users/{login}",
+        "html_url": f"https://github.com/{login}",
+    }
 
 
 def iso(epoch: float) -> str:
     return time.strftime(TS_FORMAT, time.gmtime(epoch))
 
 
-def bulk_corpus(repos: list[str], issues_per_repo: int, comments_per_issue: float, seed: int = 0) -> dict:
+def bulk_corpus(
+    repos: list[str], issues_per_repo: int, comments_per_issue: float, seed: int = 0
+) -> dict:
     """Fabricate a large corpus quickly: ~1% null users, bot authors (some "[bot]"
     logins), null bodies, Unicode, 2015-2023 timestamps, and bots posting on a
     daily schedule so many comments share the same second (tie-breaking)."""
@@ -986,25 +1121,40 @@ def bulk_corpus(repos: list[str], issues_per_repo: int, comments_per_issue: floa
     corpus = {}
     for index, full_name in enumerate(repos):
         created = sorted(rng.uniform(CORPUS_START, CORPUS_END) for _ in range(issues_per_repo))
-        comments, activity = fake_comments(rng, full_name, index, created,
-                                           round(issues_per_repo * comments_per_issue), humans, bots)
-        issues = [fake_issue(rng, full_name, index, number, opened, activity.get(number, []), humans, bots)
-                  for number, opened in enumerate(created, start=1)]
+        comments, activity = fake_comments(
+            rng,
+            full_name,
+            index,
+            created,
+            round(issues_per_repo * comments_per_issue),
+            humans,
+            bots,
+        )
+        issues = [
+            fake_issue(
+                rng, full_name, index, number, opened, activity.get(number, []), humans, bots
+            )
+            for number, opened in enumerate(created, start=1)
+        ]
         corpus[full_name] = {"issues": issues, "comments": comments}
     return corpus
 
 
 def minimum_requests(corpus: dict) -> int:
     """Σ over repositories of ceil(issues/100) + ceil(comments/100): one full page per 100 items."""
-    return sum(math.ceil(len(data["issues"]) / 100) + math.ceil(len(data["comments"]) / 100)
-               for data in corpus.values())
+    return sum(
+        math.ceil(len(data["issues"]) / 100) + math.ceil(len(data["comments"]) / 100)
+        for data in corpus.values()
+    )
 
 
 def pick(rng: random.Random, options):
     return options[int(rng.random() * len(options))]  # ~5x faster than rng.choice
 
 
-def pick_user(rng: random.Random, humans: list[dict], bots: list[dict], bot_share: float) -> dict | None:
+def pick_user(
+    rng: random.Random, humans: list[dict], bots: list[dict], bot_share: float
+) -> dict | None:
     roll = rng.random()
     if roll < 0.01:
         return None  # deleted accounts do show up as null users
@@ -1029,15 +1179,22 @@ def fake_comments(rng, full_name, repo_index, created, count, humans, bots):
         cid = base_id + offset
         created_at = iso(at)
         is_bot = user is not None and user["type"] == "Bot"
-        comments.append({
-            "url": f"{API}/repos/{full_name}/issues/comments/{cid}",
-            "html_url": f"https://github.com/{full_name}/issues/{number}#issuecomment-{cid}",
-            "issue_url": f"{API}/repos/{full_name}/issues/{number}",
-            "id": cid, "node_id": f"IC_{cid}", "user": user,
-            "created_at": created_at, "updated_at": created_at if edited == at else iso(edited),
-            "author_association": "NONE", "body": BOT_BODY if is_bot else pick(rng, HUMAN_BODIES),
-            "reactions": {"total_count": 0}, "performed_via_github_app": None,
-        })
+        comments.append(
+            {
+                "url": f"{API}/repos/{full_name}/issues/comments/{cid}",
+                "html_url": f"https://github.com/{full_name}/issues/{number}#issuecomment-{cid}",
+                "issue_url": f"{API}/repos/{full_name}/issues/{number}",
+                "id": cid,
+                "node_id": f"IC_{cid}",
+                "user": user,
+                "created_at": created_at,
+                "updated_at": created_at if edited == at else iso(edited),
+                "author_association": "NONE",
+                "body": BOT_BODY if is_bot else pick(rng, HUMAN_BODIES),
+                "reactions": {"total_count": 0},
+                "performed_via_github_app": None,
+            }
+        )
         activity.setdefault(number, []).append(edited)
     return comments, activity
 
@@ -1049,17 +1206,31 @@ def fake_issue(rng, full_name, repo_index, number, opened, activity, humans, bot
         closed_at = iso(min(last + rng.expovariate(1 / (7 * 86400)), CORPUS_END))
     url = f"{API}/repos/{full_name}/issues/{number}"
     issue = {
-        "url": url, "repository_url": f"{API}/repos/{full_name}", "comments_url": f"{url}/comments",
+        "url": url,
+        "repository_url": f"{API}/repos/{full_name}",
+        "comments_url": f"{url}/comments",
         "html_url": f"https://github.com/{full_name}/issues/{number}",
-        "id": repo_index * 10**7 + number, "node_id": f"I_{repo_index}_{number}", "number": number,
-        "title": f"Issue {number}: something ✨ broke", "user": pick_user(rng, humans, bots, bot_share=0.05),
-        "labels": [], "state": "closed" if closed_at else "open", "locked": False,
-        "assignee": None, "assignees": [], "comments": len(activity),
-        "created_at": iso(opened), "updated_at": closed_at or iso(last), "closed_at": closed_at,
-        "author_association": "NONE", "body": pick(rng, HUMAN_BODIES),
+        "id": repo_index * 10**7 + number,
+        "node_id": f"I_{repo_index}_{number}",
+        "number": number,
+        "title": f"Issue {number}: something ✨ broke",
+        "user": pick_user(rng, humans, bots, bot_share=0.05),
+        "labels": [],
+        "state": "closed" if closed_at else "open",
+        "locked": False,
+        "assignee": None,
+        "assignees": [],
+        "comments": len(activity),
+        "created_at": iso(opened),
+        "updated_at": closed_at or iso(last),
+        "closed_at": closed_at,
+        "author_association": "NONE",
+        "body": pick(rng, HUMAN_BODIES),
         "reactions": {"total_count": 0},
     }
     if rng.random() < 0.3:
-        issue["pull_request"] = {"url": f"{API}/repos/{full_name}/pulls/{number}",
-                                 "html_url": f"https://github.com/{full_name}/pull/{number}"}
+        issue["pull_request"] = {
+            "url": f"{API}/repos/{full_name}/pulls/{number}",
+            "html_url": f"https://github.com/{full_name}/pull/{number}",
+        }
     return issue

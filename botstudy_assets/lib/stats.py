@@ -18,7 +18,6 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Union
 
 import krippendorff
 import numpy as np
@@ -26,20 +25,20 @@ from sklearn.metrics import cohen_kappa_score
 
 IssueKey = tuple[str, int]
 Coding = Mapping[IssueKey, frozenset[str]]
-Label = Union[bool, int, str]
-Metric = Union[str, Callable[[Sequence[int], Sequence[int]], float]]
+Label = bool | int | str
+Metric = str | Callable[[Sequence[int], Sequence[int]], float]
 
 __all__ = [
-    "IssueKey",
     "Coding",
+    "IssueKey",
+    "agreement_rows",
+    "bootstrap_ci",
     "cohen_kappa",
-    "percent_agreement",
+    "decisions",
     "krippendorff_alpha",
     "krippendorff_alpha_ci",
-    "decisions",
-    "bootstrap_ci",
     "landis_koch",
-    "agreement_rows",
+    "percent_agreement",
 ]
 
 NAN = float("nan")
@@ -74,7 +73,7 @@ def cohen_kappa(a: Sequence[Label], b: Sequence[Label]) -> float:
 def percent_agreement(a: Sequence[Label], b: Sequence[Label]) -> float:
     """Share of items (in [0, 1]) on which both raters gave the same label."""
     _check_pair(a, b)
-    return sum(x == y for x, y in zip(a, b)) / len(a)
+    return sum(x == y for x, y in zip(a, b, strict=True)) / len(a)
 
 
 # ---------------------------------------------------------------------------
@@ -91,9 +90,7 @@ def _check_category(categories: Sequence[str], category: str | None) -> list[str
     return [category]
 
 
-def _decision_matrix(
-    coding: Coding, keys: Sequence[IssueKey], cats: Sequence[str]
-) -> np.ndarray:
+def _decision_matrix(coding: Coding, keys: Sequence[IssueKey], cats: Sequence[str]) -> np.ndarray:
     """(len(keys), len(cats)) int array of 0/1 decisions."""
     out = np.zeros((len(keys), len(cats)), dtype=np.int64)
     for i, key in enumerate(keys):
@@ -130,9 +127,9 @@ def decisions(
 
 def _pair_cells(da: np.ndarray, db: np.ndarray) -> np.ndarray:
     """Per-(issue, category) one-hot confusion cells [n11, n10, n01, n00]."""
-    return np.stack(
-        [da & db, da & (1 - db), (1 - da) & db, (1 - da) & (1 - db)], axis=-1
-    ).astype(np.float64)
+    return np.stack([da & db, da & (1 - db), (1 - da) & db, (1 - da) & (1 - db)], axis=-1).astype(
+        np.float64
+    )
 
 
 def _kappa_from_counts(cells: np.ndarray) -> np.ndarray:
@@ -273,7 +270,9 @@ def bootstrap_ci(
             raise ValueError(f"unknown metric {metric!r}")
         fast = _FAST_PAIR_METRICS[metric]
     else:
-        fast = {cohen_kappa: _kappa_from_counts, percent_agreement: _agreement_from_counts}.get(metric)
+        fast = {cohen_kappa: _kappa_from_counts, percent_agreement: _agreement_from_counts}.get(
+            metric
+        )
     if fast is not None:
         per_issue = _pair_cells(da, db).sum(axis=1)  # (n_issues, 4)
         return _bootstrap_stats(per_issue, fast, n_boot=n_boot, seed=seed, level=level)
@@ -282,6 +281,7 @@ def bootstrap_ci(
     if len(keys) < 2 or n_boot < 1:
         return NAN, NAN
     counts = _resample_counts(len(keys), n_boot, seed)
+    assert callable(metric)  # a metric named by a string always has a fast path
     values = []
     for row in counts:
         idx = np.repeat(np.arange(len(keys)), row)
@@ -352,7 +352,7 @@ def krippendorff_alpha_ci(
 ) -> tuple[float, float]:
     """Percentile bootstrap CI of :func:`krippendorff_alpha`, resampling the
     issues coded by >= 2 raters (same machinery and nan rules as :func:`bootstrap_ci`)."""
-    data, keys = _alpha_matrix(codings, categories, category)
+    data, _keys = _alpha_matrix(codings, categories, category)
     if data.shape[0] < 2:
         return NAN, NAN
     per_issue = _alpha_unit_stats(data).sum(axis=1)  # (n_issues, 3)
@@ -376,7 +376,12 @@ def landis_koch(kappa: float | None) -> str:
     k = round(float(kappa), 10)
     if k < 0:
         return "poor"
-    for upper, label in ((0.20, "slight"), (0.40, "fair"), (0.60, "moderate"), (0.80, "substantial")):
+    for upper, label in (
+        (0.20, "slight"),
+        (0.40, "fair"),
+        (0.60, "moderate"),
+        (0.80, "substantial"),
+    ):
         if k <= upper:
             return label
     return "almost perfect"
@@ -448,14 +453,23 @@ def agreement_rows(
             else:
                 a, b, per_issue = da[:, j].tolist(), db[:, j].tolist(), cells[:, j, :]
             n_dec = len(a)
-            for metric, point in (("cohen_kappa", cohen_kappa), ("percent_agreement", percent_agreement)):
+            for metric, point in (
+                ("cohen_kappa", cohen_kappa),
+                ("percent_agreement", percent_agreement),
+            ):
                 value = point(a, b)
                 ci = _bootstrap_stats(
-                    per_issue, _FAST_PAIR_METRICS[metric], n_boot=n_boot, seed=seed, level=0.95,
+                    per_issue,
+                    _FAST_PAIR_METRICS[metric],
+                    n_boot=n_boot,
+                    seed=seed,
+                    level=0.95,
                     cache=cache,
                 )
                 interp = landis_koch(value) if metric == "cohen_kappa" else None
-                rows.append(_row(rater_a, rater_b, scope, metric, value, ci, len(keys), n_dec, interp))
+                rows.append(
+                    _row(rater_a, rater_b, scope, metric, value, ci, len(keys), n_dec, interp)
+                )
 
     if len(codings) >= 2:
         data, keys = _alpha_matrix(codings, cats, None)
@@ -468,5 +482,9 @@ def agreement_rows(
                     per_issue, _alpha_from_stats, n_boot=n_boot, seed=seed, level=0.95, cache=cache
                 )
                 n_dec = len(keys) * (len(cats) if scope is None else 1)
-                rows.append(_row("all", "all", scope, "krippendorff_alpha", value, ci, len(keys), n_dec, None))
+                rows.append(
+                    _row(
+                        "all", "all", scope, "krippendorff_alpha", value, ci, len(keys), n_dec, None
+                    )
+                )
     return rows

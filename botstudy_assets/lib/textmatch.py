@@ -93,15 +93,25 @@ class KeywordMatcher:
             bare = token.lower().lstrip("@").removesuffix("[bot]").rstrip(".-_")
             if bare.endswith(self.excluded):
                 continue
-            found.append(Hit(match.start(1), match.end(1), token,
-                             _inside(match.start(1), code), _inside(match.start(1), quotes)))
+            found.append(
+                Hit(
+                    match.start(1),
+                    match.end(1),
+                    token,
+                    _inside(match.start(1), code),
+                    _inside(match.start(1), quotes),
+                )
+            )
         return found
 
     def context(self, text: str, hit: Hit, radius: int = 60) -> tuple[bool, bool]:
         """(negative, development): what the words around a hit point to."""
-        window = text[max(0, hit.start - radius): hit.end + radius]
+        window = text[max(0, hit.start - radius) : hit.end + radius]
         token = hit.token.lower()
-        negative = bool(self.negative and (self.negative.search(window) or self.negative.fullmatch(token.lstrip("@"))))
+        negative = bool(
+            self.negative
+            and (self.negative.search(window) or self.negative.fullmatch(token.lstrip("@")))
+        )
         development = bool(self.development and self.development.search(window))
         return negative, development
 
@@ -125,7 +135,12 @@ class NameMatcher:
         found = []
         for match in self.pattern.finditer(text):
             entry = self.terms[match.group(0).lower()]
-            hit = Hit(match.start(), match.end(), match.group(0),
-                      _inside(match.start(), code), _inside(match.start(), quotes))
+            hit = Hit(
+                match.start(),
+                match.end(),
+                match.group(0),
+                _inside(match.start(), code),
+                _inside(match.start(), quotes),
+            )
             found.append((hit, entry.name))
         return found

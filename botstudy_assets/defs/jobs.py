@@ -1,0 +1,25 @@
+"""The job that materializes the whole graph, and how `make run` launches it in-process."""
+
+import dagster as dg
+
+from botstudy_assets.defs.mining.partitions import all_repositories_tags
+
+REFRESH_JOB = "botstudy_refresh"
+
+refresh_job = dg.define_asset_job(
+    REFRESH_JOB,
+    selection=dg.AssetSelection.all(),
+    description="Mine, detect, code, measure agreement and write the report: the whole graph. "
+    "Launched over all repository partitions (`make run`, the schedule) or one.",
+)
+
+
+def execute_refresh(
+    defs: dg.Definitions, instance: dg.DagsterInstance, repos: list[str], **kwargs
+) -> dg.ExecuteInProcessResult:
+    """Run `botstudy_refresh` in this process over every configured repository (or over an
+    `asset_selection`)."""
+    tags = all_repositories_tags(instance, repos)
+    return defs.resolve_job_def(REFRESH_JOB).execute_in_process(
+        instance=instance, tags=tags, **kwargs
+    )

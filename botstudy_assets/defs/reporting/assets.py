@@ -1,0 +1,86 @@
+"""Stage 4, reporting: the paper's Table I (`category_summary`), Figure 2 and the report."""
+
+import base64
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+
+from botstudy_assets.defs.common import md
+from botstudy_assets.defs.resources import StudyResource, WarehouseResource
+from botstudy_assets.lib.labelfiles import AUTO
+from botstudy_assets.lib.reference_data import load_codebook
+from botstudy_assets.lib.report import FIGURE_CATEGORIES, summarize_categories, write_study_report
+
+GROUP = "reporting"
+
+BY_LIBRARY_SQL = """
+SELECT r.library, f.category, count(DISTINCT (f.repo, f.number)) AS issues
+FROM final_labels f JOIN raw_issues r USING (repo, number)
+WHERE f.category IS NOT NULL GROUP BY ALL
+"""
+
+
+@dg.asset(
+    group_name=GROUP,
+    deps=["final_labels", "coded_labels", "validated_true_positives"],
+    kinds={"polars", "duckdb"},
+)
+def category_summary(study: StudyResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """The paper's Table I from the final labels: category, bots, libraries, issue count and
+    proportion, beside the paper's own figures."""
+    settings, db = study.get(), warehouse.get()
+    codebook = load_codebook(settings.codebook_file)
+    summary = summarize_categories(
+        db.query("SELECT repo, number, category FROM final_labels"),
+        db.query("SELECT repo, number, category, bot FROM coded_labels WHERE rater = ?", [AUTO]),
+        db.query("SELECT repo, number, bots FROM validated_true_positives"),
+        {category.name: category.label for category in codebook.categories},
+    )
+    db.replace_table("category_summary", summary)
+    return dg.MaterializeResult(
+        metadata={"dagster/row_count": summary.height, "table_1": md(summary)}
+    )
+
+
+@dg.asset(
+    group_name=GROUP,
+    deps=[
+        "category_summary",
+        "agreement_metrics",
+        "bot_funnel",
+        "candidate_decisions",
+        "review_sheet",
+    ],
+    kinds={"matplotlib", "markdown"},
+)
+def study_report(study: StudyResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """The study report (markdown) with the funnel, Table I, Figure 2 (PNG) and the agreement
+    tables, written under data/reports; the table lists the files."""
+    settings, db = study.get(), warehouse.get()
+    report, figures, text = write_study_report(
+        settings,
+        funnel=db.query("SELECT * FROM bot_funnel"),
+        summary=db.query("SELECT * FROM category_summary"),
+        by_library=db.query(BY_LIBRARY_SQL),
+        agreement=db.query("SELECT * FROM agreement_metrics"),
+        decisions=db.query("SELECT basis, is_true_positive FROM candidate_decisions"),
+    )
+    files = [report, *map(Path, figures.values()), settings.reports_path / "review_sheet.csv"]
+    table = pl.DataFrame(
+        {
+            "artifact": [path.name for path in files],
+            "path": [str(path.resolve()) for path in files],
+            "bytes": [path.stat().st_size if path.exists() else 0 for path in files],
+        }
+    )
+    db.replace_table("study_report", table)
+    image = base64.b64encode(Path(figures[FIGURE_CATEGORIES]).read_bytes()).decode()
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": table.height,
+            "report": dg.MetadataValue.path(str(report.resolve())),
+            "figure_2": dg.MetadataValue.md(f"![Figure 2](data:image/png;base64,{image})"),
+            "report_preview": dg.MetadataValue.md(text[:20000]),
+        }
+    )

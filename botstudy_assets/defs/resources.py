@@ -1,0 +1,109 @@
+"""The three resources every stage shares, declared once: the study settings, the GitHub API and
+the DuckDB warehouse. Each is configured from the environment (`EnvVar`, so values such as the
+token never appear in run config or the UI) and hands the stages a Dagster-free object from
+`lib/`.
+"""
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import dagster as dg
+
+from botstudy_assets.lib.github import GitHubClient
+from botstudy_assets.lib.settings import DEFAULT_DATA_DIR, DEFAULT_DB, DEFAULT_REPOS, Study
+from botstudy_assets.lib.storage import Warehouse
+
+# Items per `since` window of the repository comments walk. One page: every page starts again
+# from the newest updated_at read so far, so a comment edited or deleted behind the walk cannot
+# shift an unread one onto a page already read (offset pages would lose it until its next
+# update). Costs the re-read of items tied at that second, about 2% more requests.
+COMMENTS_WINDOW_ITEMS = 100
+
+
+class StudyResource(dg.ConfigurableResource):
+    """What the study covers and where its files are (BOTSTUDY_* variables)."""
+
+    source: str = ""
+    repos: str = DEFAULT_REPOS
+    until: str = ""
+    data_dir: str = str(DEFAULT_DATA_DIR)
+    labels_dir: str = ""
+    reports_dir: str = ""
+    github_token_set: bool = False
+
+    def get(self) -> Study:
+        """The validated settings; a SettingsError names the variable that is wrong."""
+        return Study.from_values(
+            source=self.source,
+            repos=self.repos,
+            until=self.until,
+            data_dir=self.data_dir,
+            labels_dir=self.labels_dir,
+            reports_dir=self.reports_dir,
+            github_token_set=self.github_token_set,
+        )
+
+
+class GitHubResource(dg.ConfigurableResource):
+    """Where the GitHub REST API is and how to talk to it. The token is only ever read from the
+    environment (an `EnvVar`), so it never appears in run config, logs or the UI."""
+
+    api_url: str = "https://api.github.com"
+    token: str = ""
+    max_concurrent_repos: int = 3
+    timeout_s: float = 60.0
+    max_retries: int = 8
+    backoff_base_s: float = 1.0
+    comments_window_items: int = COMMENTS_WINDOW_ITEMS
+
+    def client(self, log: Callable[[str], None]) -> GitHubClient:
+        return GitHubClient(
+            api_url=self.api_url,
+            token=self.token or None,
+            timeout_s=self.timeout_s,
+            max_retries=self.max_retries,
+            backoff_base_s=self.backoff_base_s,
+            log=log,
+        )
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The DuckDB file every asset writes its table to (BOTSTUDY_DB)."""
+
+    path: str = str(DEFAULT_DB)
+    lock_timeout_s: float = 600.0
+
+    def get(self) -> Warehouse:
+        return Warehouse(Path(self.path), self.lock_timeout_s)
+
+
+def _env(name: str, default: str) -> str | dg.EnvVar:
+    """An `EnvVar` when the variable is set (so its value never lands in run config or the UI),
+    else the default: every botstudy setting is optional."""
+    return dg.EnvVar(name) if os.environ.get(name) else default
+
+
+def build_resources() -> dict[str, dg.ConfigurableResource]:
+    return {
+        "study": StudyResource(
+            source=_env("BOTSTUDY_SOURCE", ""),
+            repos=_env("BOTSTUDY_REPOS", DEFAULT_REPOS),
+            until=_env("BOTSTUDY_UNTIL", ""),
+            data_dir=_env("BOTSTUDY_DATA_DIR", str(DEFAULT_DATA_DIR)),
+            labels_dir=_env("BOTSTUDY_LABELS_DIR", ""),
+            reports_dir=_env("BOTSTUDY_REPORTS_DIR", ""),
+            github_token_set=bool(os.environ.get("GITHUB_TOKEN")),
+        ),
+        "github": GitHubResource(
+            api_url=_env("BOTSTUDY_GITHUB_API_URL", "https://api.github.com"),
+            token=_env("GITHUB_TOKEN", ""),
+            backoff_base_s=float(os.environ.get("BOTSTUDY_HTTP_BACKOFF_S") or 1.0),
+        ),
+        "warehouse": WarehouseResource(path=_env("BOTSTUDY_DB", str(DEFAULT_DB))),
+    }
+
+
+@dg.definitions
+def resources() -> dg.Definitions:
+    return dg.Definitions(resources=build_resources())

@@ -1,0 +1,31 @@
+"""Frames as markdown tables, for the report and for asset metadata in the UI."""
+
+from __future__ import annotations
+
+import polars as pl
+from tabulate import tabulate
+
+EMPTY_TABLE = "_(no rows)_"
+
+
+def md_table(frame: pl.DataFrame, *, max_text: int | None = None, empty: str = EMPTY_TABLE) -> str:
+    """A pipe table; lists are joined with ', ', missing values are left empty, and text
+    columns are cut to `max_text` characters when given (for previews)."""
+    if frame.is_empty():
+        return empty
+    shown = frame.with_columns(
+        [
+            pl.col(name).list.eval(pl.element().cast(pl.String)).list.join(", ")
+            for name, dtype in frame.schema.items()
+            if isinstance(dtype, pl.List)
+        ]
+    )
+    if max_text is not None:
+        shown = shown.with_columns(
+            [
+                pl.col(name).str.slice(0, max_text)
+                for name, dtype in shown.schema.items()
+                if dtype == pl.String
+            ]
+        )
+    return tabulate(shown.rows(), headers=shown.columns, tablefmt="pipe", missingval="")

@@ -1,0 +1,143 @@
+"""Mined pages and the walk's state in DuckDB: written together, so a killed run resumes.
+
+Rows are upserted by their endpoint's key, so a refetched page is harmless; the state row
+remembers where a walk stands (next URL, watermark, window, probe ETag) per repository and
+endpoint, for one source, API and snapshot day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+
+from . import parsing
+from .endpoints import ENDPOINTS, STATE_DDL, Endpoint
+from .settings import library_name
+from .storage import Warehouse, frame_of
+
+
+@dataclass(frozen=True)
+class Target:
+    """What one walk mines: an endpoint of a repository, from a source and API, up to a day."""
+
+    repo: str
+    endpoint: Endpoint
+    source: str
+    api_url: str
+    until: dt.datetime | None = None
+
+    @property
+    def until_key(self) -> str:
+        return self.until.date().isoformat() if self.until else ""
+
+    def label(self) -> str:
+        return f"{self.repo} {self.endpoint.name}"
+
+
+@dataclass
+class WalkState:
+    watermark: dt.datetime | None = None
+    next_url: str | None = None
+    window_since: dt.datetime | None = None
+    window_items: int = 0
+    etag: str | None = None
+    etag_url: str | None = None
+    pages: int = 0
+    items: int = 0
+
+
+def ensure_tables(warehouse: Warehouse) -> None:
+    with warehouse.transaction() as con:
+        for ddl in (*(endpoint.ddl for endpoint in ENDPOINTS), STATE_DDL):
+            con.execute(ddl)
+
+
+def upsert_page(con: duckdb.DuckDBPyConnection, target: Target, rows: list[dict]) -> int:
+    """Insert-or-replace one page of rows; returns how many were written."""
+    endpoint = target.endpoint
+    frame = parsing.rows_frame(rows, endpoint.schema)
+    if target.until is not None and endpoint.of_issue:
+        # Only rows of issues inside the snapshot belong to the study.
+        con.register("_page_raw", frame.to_arrow())
+        frame = frame_of(
+            con,
+            "SELECT p.* FROM _page_raw p WHERE p.created_at < ? AND EXISTS (SELECT 1 FROM "
+            "raw_issues i WHERE i.repo = p.repo AND i.number = p.issue_number)",
+            [target.until],
+        )
+        con.unregister("_page_raw")
+    if frame.is_empty():
+        return 0
+    con.register("_page", frame.to_arrow())
+    con.execute(
+        f"INSERT OR REPLACE INTO {endpoint.table} BY NAME "
+        "SELECT *, ? AS library, ? AS source, now()::TIMESTAMP AS mined_at FROM _page",
+        [library_name(target.repo), target.source],
+    )
+    con.unregister("_page")
+    return frame.height
+
+
+def save_state(con: duckdb.DuckDBPyConnection, target: Target, state: WalkState) -> None:
+    con.execute(
+        "INSERT OR REPLACE INTO mining_state VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
+        [
+            target.repo,
+            target.endpoint.name,
+            target.source,
+            target.api_url,
+            target.until_key,
+            state.watermark,
+            state.next_url,
+            state.window_since,
+            state.window_items,
+            state.etag,
+            state.etag_url,
+            state.pages,
+            state.items,
+        ],
+    )
+
+
+def load_state(warehouse: Warehouse, target: Target) -> WalkState:
+    """The walk state, or a fresh one when the source, API or snapshot day changed."""
+    frame = warehouse.query(
+        "SELECT * FROM mining_state WHERE repo = ? AND endpoint = ?",
+        [target.repo, target.endpoint.name],
+    )
+    if frame.is_empty():
+        return WalkState()
+    row = frame.row(0, named=True)
+    if (row["source"], row["api_url"], row["until"]) != (
+        target.source,
+        target.api_url,
+        target.until_key,
+    ):
+        return WalkState()
+    return WalkState(
+        watermark=row["watermark"],
+        next_url=row["next_url"],
+        window_since=row["window_since"],
+        window_items=row["window_items"] or 0,
+        etag=row["etag"],
+        etag_url=row["etag_url"],
+        pages=row["pages"] or 0,
+        items=row["items"] or 0,
+    )
+
+
+def forget_other_sources(warehouse: Warehouse, target: Target) -> None:
+    """Rows of the sample must never mix with rows mined from GitHub for the same repository."""
+    table, repo, source = target.endpoint.table, target.repo, target.source
+    with warehouse.transaction() as con:
+        row = con.execute(
+            f"SELECT count(*) FROM {table} WHERE repo = ? AND source <> ?", [repo, source]
+        ).fetchone()
+        if row and row[0]:
+            con.execute(f"DELETE FROM {table} WHERE repo = ? AND source <> ?", [repo, source])
+            con.execute(
+                "DELETE FROM mining_state WHERE repo = ? AND endpoint = ?",
+                [repo, target.endpoint.name],
+            )

@@ -1,0 +1,262 @@
+"""Table I, Figure 2 and the study report, from the final labels and agreement metrics."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+
+from . import paper
+from .detection import UNNAMED_BOT
+from .labelfiles import AUTO
+from .markdown import md_table
+from .reference_data import CATEGORIES
+from .settings import Study, library_name
+
+SUMMARY_SCHEMA = {
+    "category": pl.String,
+    "label": pl.String,
+    "bots": pl.List(pl.String),
+    "libraries": pl.List(pl.String),
+    "issue_count": pl.Int64,
+    "issue_proportion_pct": pl.Float64,
+    "paper_issue_count": pl.Int64,
+    "paper_proportion_pct": pl.Float64,
+}
+
+
+def summarize_categories(
+    final: pl.DataFrame, auto: pl.DataFrame, tps: pl.DataFrame, labels: dict[str, str]
+) -> pl.DataFrame:
+    """Table I: per category, the bots seen doing it, the libraries, issue count and share."""
+    n_issues = final.select("repo", "number").n_unique()
+    coded = final.filter(pl.col("category").is_not_null())
+    # The bot credited with an (issue, category): the auto coder's evidence, else the bots the
+    # validation found in that thread.
+    credited = (
+        coded.join(
+            auto.select("repo", "number", "category", "bot"),
+            on=["repo", "number", "category"],
+            how="left",
+        )
+        .join(tps.select("repo", "number", "bots"), on=["repo", "number"], how="left")
+        .with_columns(
+            pl.when(pl.col("bot").is_not_null())
+            .then(pl.concat_list(pl.col("bot")))
+            .otherwise(pl.col("bots"))
+            .alias("credited")
+        )
+    )
+    rows = []
+    for category in CATEGORIES:
+        part = credited.filter(pl.col("category") == category)
+        count = part.select("repo", "number").n_unique()
+        bots = sorted(
+            {
+                bot
+                for entry in part["credited"].to_list()
+                if entry
+                for bot in entry
+                if bot and bot != UNNAMED_BOT
+            }
+        )
+        rows.append(
+            {
+                "category": category,
+                "label": labels.get(category, category),
+                "bots": bots,
+                "libraries": sorted({library_name(repo) for repo in part["repo"].to_list()}),
+                "issue_count": count,
+                "issue_proportion_pct": round(100.0 * count / n_issues, 1) if n_issues else 0.0,
+                "paper_issue_count": paper.issue_count(category),
+                "paper_proportion_pct": paper.PROPORTIONS[category],
+            }
+        )
+    return pl.DataFrame(rows, schema=SUMMARY_SCHEMA).sort("issue_count", descending=True)
+
+
+# ------------------------------------------------------------------------------------- figures
+
+
+def plot_categories(summary: pl.DataFrame, path: Path) -> Path:
+    """Figure 2: share of bot-related issues per category, ours beside the paper's."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ordered = summary.sort("paper_proportion_pct")
+    labels = ordered["label"].to_list()
+    positions = range(len(labels))
+    figure, axis = plt.subplots(figsize=(8, 5), dpi=110)
+    axis.barh(
+        [p + 0.2 for p in positions],
+        ordered["issue_proportion_pct"].to_list(),
+        height=0.4,
+        label="botstudy",
+        color="#2b6cb0",
+    )
+    axis.barh(
+        [p - 0.2 for p in positions],
+        ordered["paper_proportion_pct"].to_list(),
+        height=0.4,
+        label="Rahman et al. (paper)",
+        color="#a0aec0",
+    )
+    axis.set_yticks(list(positions), labels)
+    axis.set_xlabel("% of bot-related issues")
+    axis.set_title("Figure 2: categories of automated work")
+    axis.legend(loc="lower right")
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+    return path
+
+
+def plot_by_library(counts: pl.DataFrame, path: Path) -> Path:
+    """Figure 2, per library: issues per category, one bar segment per library."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    libraries = sorted(counts["library"].unique().to_list()) if counts.height else []
+    figure, axis = plt.subplots(figsize=(8, 5), dpi=110)
+    left = [0] * len(CATEGORIES)
+    for library in libraries:
+        part = dict(
+            counts.filter(pl.col("library") == library).select("category", "issues").iter_rows()
+        )
+        values = [part.get(category, 0) for category in CATEGORIES]
+        axis.barh(list(CATEGORIES), values, left=left, label=library)
+        left = [a + b for a, b in zip(left, values, strict=True)]
+    axis.set_xlabel("bot-related issues")
+    axis.set_title("Figure 2 by library")
+    if libraries:
+        axis.legend(loc="lower right")
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+    return path
+
+
+def _fmt(value) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def render_report(
+    study: Study,
+    funnel: pl.DataFrame,
+    summary: pl.DataFrame,
+    agreement: pl.DataFrame,
+    decisions: pl.DataFrame,
+    figures: dict[str, str],
+) -> str:
+    source, until = study.source, study.until
+    keyword_all = funnel.filter((pl.col("library") == "All") & (pl.col("channel") == "keyword"))
+    ours = keyword_all.row(0, named=True) if keyword_all.height else {}
+    pooled = agreement.filter(pl.col("category").is_null()).select(
+        "rater_a", "rater_b", "metric", "value", "ci_low", "ci_high", "n", "interpretation"
+    )
+    per_category = agreement.filter(
+        pl.col("category").is_not_null() & (pl.col("metric") == "cohen_kappa")
+    ).select("rater_a", "rater_b", "category", "value", "ci_low", "ci_high", "n")
+    table1 = summary.select(
+        "label",
+        "bots",
+        "libraries",
+        "issue_count",
+        "issue_proportion_pct",
+        "paper_issue_count",
+        "paper_proportion_pct",
+    )
+    human_pairs = pooled.filter(
+        (pl.col("metric") == "cohen_kappa")
+        & (pl.col("rater_a") != AUTO)
+        & (pl.col("rater_b") != AUTO)
+    )
+    kappa_line = (
+        ", ".join(
+            f"{r['rater_a']}–{r['rater_b']} κ = {_fmt(r['value'])} "
+            f"[{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]"
+            for r in human_pairs.iter_rows(named=True)
+        )
+        or "no human rater pair"
+    )
+    basis = decisions.group_by("basis", "is_true_positive").len().sort("len", descending=True)
+    lines = [
+        "# botstudy report: bots in deep-learning libraries' issue trackers",
+        "",
+        f"Generated {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC from **{source}** data of "
+        f"{', '.join(study.repo_list())}"
+        + (f", issues created before {until.date()}" if until else "")
+        + ".",
+    ]
+    if source == "sample":
+        lines += [
+            "",
+            "> **Synthetic data.** These numbers come from botstudy's embedded synthetic sample, "
+            "made to exercise every stage; they say nothing about the real repositories. "
+            "Set `GITHUB_TOKEN` to mine GitHub.",
+        ]
+    lines += [
+        "",
+        "## The funnel",
+        "",
+        f"Paper: {paper.FUNNEL_LINE}. botstudy (keyword channel, all libraries): "
+        f"{ours.get('issues', 0):,} → {ours.get('candidates', 0):,} → "
+        f"{ours.get('true_positives', 0):,}.",
+        "",
+        md_table(funnel),
+        "",
+        "## Table I: categories of automated work",
+        "",
+        md_table(table1),
+        "",
+        "## Figure 2",
+        "",
+        *[f"![{name}]({Path(path).name})" for name, path in figures.items()],
+        "",
+        "## Inter-rater agreement",
+        "",
+        f"Paper: Cohen's κ = {paper.KAPPA} between two raters. botstudy: {kappa_line}.",
+        "",
+        md_table(pooled),
+        "",
+        "### Cohen's kappa per category",
+        "",
+        md_table(per_category),
+        "",
+        "## How candidates were decided",
+        "",
+        md_table(basis),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+FIGURE_CATEGORIES = "Figure 2: categories"
+FIGURE_BY_LIBRARY = "Figure 2 by library"
+
+
+def write_study_report(
+    study: Study,
+    funnel: pl.DataFrame,
+    summary: pl.DataFrame,
+    by_library: pl.DataFrame,
+    agreement: pl.DataFrame,
+    decisions: pl.DataFrame,
+) -> tuple[Path, dict[str, str], str]:
+    """Write the figures and the markdown report under the reports folder; returns the report's
+    path, the figures by name and the report's text."""
+    out = study.reports_path
+    out.mkdir(parents=True, exist_ok=True)
+    figures = {
+        FIGURE_CATEGORIES: str(plot_categories(summary, out / "figure2_categories.png")),
+        FIGURE_BY_LIBRARY: str(plot_by_library(by_library, out / "figure2_by_library.png")),
+    }
+    text = render_report(study, funnel, summary, agreement, decisions, figures)
+    report = out / "botstudy_report.md"
+    report.write_text(text, encoding="utf-8")
+    return report, figures, text
