@@ -2,6 +2,7 @@
 recall."""
 
 import collections
+import re
 
 import pytest
 
@@ -199,18 +200,35 @@ def test_dev_set_precision_and_recall_per_channel(devset_run):
     assert precision >= PRECISION_FLOOR and recall >= RECALL_FLOOR, report["validated"]
 
 
+# The paper's keyword step, written independently of the matcher: a word, @-mention or login
+# ending in "bot"/"bots" or "[bot]", except words that only end in it (robot, cobot).
+SAYS_BOT = re.compile(r"(?<![\w.@-])@?[\w.-]*(bots?(\[bot\])?|\[bot\])(?![a-z0-9])", re.IGNORECASE)
+NOT_BOT_WORDS = {"robot", "robots", "microrobot", "nanorobot", "cobot", "cobots"}
+
+
+def _says_bot(text: str | None) -> bool:
+    return any(
+        re.split(r"[-_.]", match.group(0).lower().lstrip("@"))[-1] not in NOT_BOT_WORDS
+        for match in SAYS_BOT.finditer(text or "")
+    )
+
+
 def test_dev_set_keyword_candidates_are_exactly_the_threads_that_say_bot(
     devset_run, devset_threads
 ):
+    """Every thread whose text or a poster's login ends in "bot", and no other."""
     run, _ = devset_run
     keyword = set(run.sql("SELECT repo, number FROM keyword_candidates WHERE channel = 'keyword'"))
     says_bot = {
         (t["repo"], t["number"])
         for t in devset_threads
         if any(
-            KEYWORDS.hits(text)
+            _says_bot(text)
             for text in [t["title"], t.get("body")]
             + [c.get("body") for c in t.get("comments") or []]
+        )
+        or any(
+            _says_bot((c.get("author") or {}).get("login")) for c in [t, *(t.get("comments") or [])]
         )
     }
     assert keyword == says_bot

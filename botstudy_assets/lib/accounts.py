@@ -14,11 +14,17 @@ import polars as pl
 from .reference_data import Registry
 from .settings import library_name
 
+# GitHub's stand-ins for deleted or unknown users: many people, never a bot.
+PLACEHOLDER_LOGINS = frozenset({"ghost", "web-flow", "invalid-email-address", "deleted-user"})
 _URL = r"https?://\S+"
 _MENTION = r"@[A-Za-z0-9_-]+"
 _HEX = r"\b[0-9a-f]{7,40}\b"
 _BOT_LOGIN = re.compile(r"(?:[-_]bot|\[bot\])$", re.IGNORECASE)
 _BOT_SUFFIX = re.compile(r"[a-z]bot$", re.IGNORECASE)  # pytorchbot, but also the surname Abbot
+# Logins no person takes: an import or merge service's machine user.
+_SERVICE_LOGIN = re.compile(
+    r"(copybara|mergebot|[-_]ci[-_]?(bot|robot)|automation$)", re.IGNORECASE
+)
 _AUTOMATION_LOGIN = re.compile(
     r"(butler|jenkins|(^|[-_])ci($|[-_])|automation|autobuild|gardener|copybara|kokoro|mergebot)",
     re.IGNORECASE,
@@ -88,6 +94,10 @@ class AccountVerdict:
 def classify_account(features: dict, registry: Registry) -> AccountVerdict:
     """Combine independent signals by noisy-OR; no signal costs an API request."""
     login = features["login"] or ""
+    if login.lower() in PLACEHOLDER_LOGINS:
+        return AccountVerdict(
+            False, 0.0, "human", None, ["GitHub's placeholder account (deleted or unknown users)"]
+        )
     signals: list[tuple[float, str]] = []
     entry = registry.entry_for_login(login)
     if entry:
@@ -98,7 +108,9 @@ def classify_account(features: dict, registry: Registry) -> AccountVerdict:
         signals.append((0.95, "login ends in [bot]"))
     if (features["app_share"] or 0) >= 0.5:
         signals.append((0.9, f"posts via the GitHub App {features['via_app']}"))
-    if _BOT_LOGIN.search(login):
+    if _SERVICE_LOGIN.search(login):
+        signals.append((0.8, "login names an automation service (copybara, mergebot, …)"))
+    elif _BOT_LOGIN.search(login):
         signals.append((0.55, "login ends in '-bot'"))
     elif _BOT_SUFFIX.search(login):
         signals.append((0.4, "login ends in 'bot'"))
@@ -127,7 +139,7 @@ def classify_account(features: dict, registry: Registry) -> AccountVerdict:
         signals.append(
             (0.0, f"varied, human-like texts ({diversity:.0%} distinct) halve the score")
         )
-    is_bot = score >= 0.5 and login.lower() != "ghost"
+    is_bot = score >= 0.5
     if entry:
         kind = entry.kind
     elif features["typed_bot"] or login.lower().endswith("[bot]"):

@@ -15,11 +15,14 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from .accounts import PLACEHOLDER_LOGINS
 from .detection import UNNAMED_BOT
 from .labelfiles import AUTO
-from .reference_data import CATEGORIES, Codebook, Registry
+from .posts import ThreadMeta
+from .reference_data import CATEGORIES, Codebook, Registry, RegistryEntry
 from .stats import Coding, IssueKey, agreement_rows
 from .textmatch import KeywordMatcher, NameMatcher, snippet, strip_code
+from .traces import TraceMatcher
 
 LABEL_SCHEMA = {
     "repo": pl.String,
@@ -63,6 +66,13 @@ class Label:
     location: str
     post_id: int
     evidence: str
+    weak: bool = False  # from a weak trace: counts only when no other label does
+
+
+def _addresses(text: str, entry: RegistryEntry) -> bool:
+    """Whether a post @-mentions one of the bot's accounts (a command or a reply to it)."""
+    lowered = text.lower()
+    return any(f"@{account.lower().removesuffix('[bot]')}" in lowered for account in entry.accounts)
 
 
 def code_post(text: str, codebook: Codebook) -> dict[str, str]:
@@ -95,6 +105,7 @@ class AutoCoder:
     ) -> None:
         self.codebook, self.registry, self.keywords = codebook, registry, keywords
         self.names = NameMatcher(registry)
+        self.tracer = TraceMatcher(codebook)
         self.bot_logins = bot_logins
 
     def _bot_name(self, login: str | None) -> str | None:
@@ -118,21 +129,47 @@ class AutoCoder:
                 )
         return found
 
-    def code_thread(self, posts: list[dict]) -> list[Label]:
-        labels: list[Label] = []
+    def code_thread(
+        self, posts: list[dict], thread_labels: list[str] | None = None, pull_request: bool = False
+    ) -> list[Label]:
+        labels: list[Label] = [
+            Label(hit.category, None, hit.rule, "labels", 0, hit.snippet)
+            for hit in self.tracer.in_labels(thread_labels)
+            if hit.category
+        ]
         for post in posts:
             text, login = post["text"] or "", post["author_login"]
             is_bot = bool(login) and login.lower() in self.bot_logins
+            unknown = (login or "").lower() in PLACEHOLDER_LOGINS
+            labels += [
+                Label(
+                    hit.category,
+                    self._bot_name(login) if is_bot else None,
+                    hit.rule,
+                    post["location"],
+                    post["post_id"],
+                    hit.snippet,
+                    hit.weak,
+                )
+                for hit in self.tracer.in_text(
+                    text, pull_request=pull_request, by_bot=is_bot or unknown
+                )
+                if hit.category
+            ]
             if is_bot and post["location"] != "title":
                 bot = self._bot_name(login)
                 labels += self._labels(
                     text, post, bot, fallback=self.registry.entry_for_login(login)
                 )
-            elif not is_bot:
+            elif not is_bot and not self.tracer.reproduces_a_message(text, by_bot=unknown):
                 mentioned = self._mentioned(text)
                 if mentioned:
                     entry = self.registry.by_name.get(mentioned[0])
-                    labels += self._labels(text, post, mentioned[0], fallback=entry, discussed=True)
+                    # A bot's usual task is its work here only when the person addresses it.
+                    fallback = entry if entry and _addresses(text, entry) else None
+                    labels += self._labels(
+                        text, post, mentioned[0], fallback=fallback, discussed=True
+                    )
         return labels
 
     def _labels(
@@ -166,7 +203,12 @@ class AutoCoder:
         return []
 
 
-def auto_labels(tps: pl.DataFrame, posts: pl.DataFrame, coder: AutoCoder) -> pl.DataFrame:
+def auto_labels(
+    tps: pl.DataFrame,
+    posts: pl.DataFrame,
+    coder: AutoCoder,
+    meta: dict[IssueKey, ThreadMeta] | None = None,
+) -> pl.DataFrame:
     """One row per (issue, category) for rater `auto`, with the first post that evidences it."""
     keys = tps.select("repo", "number")
     thread_posts = posts.join(keys, on=["repo", "number"], how="semi").sort(
@@ -175,7 +217,10 @@ def auto_labels(tps: pl.DataFrame, posts: pl.DataFrame, coder: AutoCoder) -> pl.
     rows = []
     for (repo, number), group in thread_posts.group_by(["repo", "number"], maintain_order=True):
         seen = set()
-        for label in coder.code_thread(group.to_dicts()):
+        about = (meta or {}).get((repo, number), ThreadMeta())
+        found = coder.code_thread(group.to_dicts(), about.labels, about.is_pull_request)
+        strong = [label for label in found if not label.weak]
+        for label in strong or found:
             if label.category in seen:
                 continue
             seen.add(label.category)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,18 +22,22 @@ from typing import Any
 import polars as pl
 
 from . import paper
+from .accounts import PLACEHOLDER_LOGINS
 from .labelfiles import Override
 from .reference_data import Registry
 from .settings import library_name
 from .stats import IssueKey
 from .textmatch import KeywordMatcher, NameMatcher, snippet
+from .traces import TraceMatcher
 
-CHANNELS = ("keyword", "bot_activity", "named_service")
+CHANNELS = ("keyword", "bot_activity", "named_service", "bot_trace", "bot_label")
 REVIEW_BELOW = 0.75  # auto decisions less sure than this go to the review sheet
 UNNAMED_BOT = "unnamed bot"  # "the bot" in prose names no particular bot
 
 # --------------------------------------------------------------------------------- candidates
 
+# A repository named like a bot (`Paddle-bot`, `probot`) holds that bot's development.
+_BOT_REPOSITORY = re.compile(r"(^|[-_.])bot$|probot$", re.IGNORECASE)
 SUSPECT_SCORE = 0.35  # accounts this bot-like propose candidates, even if not classified bots
 CANDIDATE_SCHEMA = {
     "repo": pl.String,
@@ -63,6 +68,11 @@ class Evidence:
     development: bool = False
     score: float = 0.0
     service: str | None = None
+    category: str | None = None  # the category a trace or label shows
+    rule: str | None = None
+    # A keyword hit in the author's login: the paper's search saw it, but a login alone says
+    # nothing about a bot (the `bot_activity` channel judges accounts).
+    from_login: bool = False
 
     @property
     def in_prose(self) -> bool:
@@ -78,26 +88,18 @@ class ThreadEvidence:
 
 
 def collect_evidence(
-    posts: pl.DataFrame, accounts: pl.DataFrame, matcher: KeywordMatcher, names: NameMatcher
+    posts: pl.DataFrame,
+    accounts: pl.DataFrame,
+    matcher: KeywordMatcher,
+    names: NameMatcher,
+    tracer: TraceMatcher | None = None,
+    labels: dict[IssueKey, list[str]] | None = None,
 ) -> dict[IssueKey, ThreadEvidence]:
-    """Every keyword hit, bot post and service mention, grouped by thread."""
+    """Every keyword hit, bot post, service mention, bot trace and bot label, by thread."""
     scores = dict(zip(accounts["login"].to_list(), accounts["bot_score"].to_list(), strict=True))
     bots = set(accounts.filter(pl.col("is_bot"))["login"].to_list())
     threads: dict[IssueKey, ThreadEvidence] = defaultdict(ThreadEvidence)
-    terms = list(names.terms)
-    flagged = posts.with_columns(
-        pl.col("text").fill_null("").str.contains("(?i)" + matcher.prefilter).alias("_kw"),
-        pl.col("text")
-        .fill_null("")
-        .str.contains_any(terms, ascii_case_insensitive=True)
-        .alias("_name")
-        if terms
-        else pl.lit(False).alias("_name"),
-        pl.col("author_login")
-        .is_in([k for k, v in scores.items() if v >= SUSPECT_SCORE])
-        .alias("_bot"),
-    ).filter(pl.col("_kw") | pl.col("_name") | (pl.col("_bot") & (pl.col("location") != "title")))
-    for post in flagged.iter_rows(named=True):
+    for post in _flagged_posts(posts, scores, matcher, names, tracer).iter_rows(named=True):
         key, text, author = (post["repo"], post["number"]), post["text"] or "", post["author_login"]
         common: dict[str, Any] = {
             "location": post["location"],
@@ -105,8 +107,9 @@ def collect_evidence(
             "author": author,
             "author_is_bot": author in bots,
         }
+        items = threads[key].items
         if post["_bot"] and post["location"] != "title":
-            threads[key].items.append(
+            items.append(
                 Evidence(
                     channel="bot_activity",
                     matched=author,
@@ -115,16 +118,31 @@ def collect_evidence(
                     **common,
                 )
             )
+        # A person's copy of another thread's message, or of a bot's template, shows no bot
+        # work here: its hits stay in the paper's keyword channel but decide nothing.
+        copied = tracer is not None and tracer.reproduces_a_message(
+            text, by_bot=author in bots or (author or "").lower() in PLACEHOLDER_LOGINS
+        )
+        if post["location"] != "title" and author and matcher.hits(author):
+            items.append(
+                Evidence(
+                    channel="keyword",
+                    matched=author,
+                    from_login=True,
+                    snippet=f"posted by {author}",
+                    **common,
+                )
+            )
         if post["_kw"]:
             for hit in matcher.hits(text):
                 negative, development = matcher.context(text, hit)
-                threads[key].items.append(
+                items.append(
                     Evidence(
                         channel="keyword",
                         matched=hit.token,
                         snippet=snippet(text, hit.start, hit.end),
                         in_code=hit.in_code,
-                        in_quote=hit.in_quote,
+                        in_quote=hit.in_quote or copied,
                         negative=negative,
                         development=development,
                         **common,
@@ -132,18 +150,100 @@ def collect_evidence(
                 )
         if post["_name"]:
             for hit, service in names.names(text):
-                threads[key].items.append(
+                items.append(
                     Evidence(
                         channel="named_service",
                         matched=hit.token,
                         service=service,
                         snippet=snippet(text, hit.start, hit.end),
                         in_code=hit.in_code,
-                        in_quote=hit.in_quote,
+                        in_quote=hit.in_quote or copied,
                         **common,
                     )
                 )
+        if post["_trace"] and tracer is not None:
+            # A placeholder author (deleted account) may have been the bot itself.
+            by_bot = author in bots or (author or "").lower() in PLACEHOLDER_LOGINS
+            for trace in tracer.in_text(
+                text, pull_request=bool(post["is_pull_request"]), by_bot=by_bot
+            ):
+                items.append(
+                    Evidence(
+                        channel="bot_trace",
+                        matched=trace.matched,
+                        category=trace.category,
+                        rule=trace.rule,
+                        snippet=trace.snippet,
+                        in_code=trace.in_code,
+                        **common,
+                    )
+                )
+    if tracer is not None:
+        for key in labels or {}:
+            if _BOT_REPOSITORY.search(key[0].split("/")[-1]):
+                threads[key].items.append(
+                    Evidence(
+                        channel="bot_trace",
+                        location="repository",
+                        post_id=0,
+                        author=None,
+                        author_is_bot=False,
+                        matched=key[0],
+                        rule="repository: a bot's own",
+                        snippet=f"the repository {key[0]} is a bot's own",
+                    )
+                )
+        for key, names_of_labels in (labels or {}).items():
+            for trace in tracer.in_labels(names_of_labels):
+                threads[key].items.append(
+                    Evidence(
+                        channel="bot_label",
+                        location="labels",
+                        post_id=0,
+                        author=None,
+                        author_is_bot=False,
+                        matched=trace.matched,
+                        category=trace.category,
+                        rule=trace.rule,
+                        snippet=trace.snippet,
+                    )
+                )
     return threads
+
+
+def _flagged_posts(
+    posts: pl.DataFrame,
+    scores: dict[str, float],
+    matcher: KeywordMatcher,
+    names: NameMatcher,
+    tracer: TraceMatcher | None,
+) -> pl.DataFrame:
+    """The posts worth a closer look, found with vectorised string searches first."""
+    text = pl.col("text").fill_null("")
+    terms = list(names.terms)
+    suspects = [login for login, score in scores.items() if score >= SUSPECT_SCORE]
+    flags = posts.with_columns(
+        text.str.contains("(?i)" + matcher.prefilter).alias("_kw"),
+        text.str.contains_any(terms, ascii_case_insensitive=True).alias("_name")
+        if terms
+        else pl.lit(False).alias("_name"),
+        pl.col("author_login").is_in(suspects).alias("_bot"),
+        pl.col("author_login")
+        .fill_null("")
+        .str.contains("(?i)" + matcher.prefilter)
+        .alias("_login_kw"),
+        tracer.prefilter(posts["text"]).alias("_trace")
+        if tracer
+        else pl.lit(False).alias("_trace"),
+    )
+    if "is_pull_request" not in flags.columns:
+        flags = flags.with_columns(pl.lit(False).alias("is_pull_request"))
+    return flags.filter(
+        pl.col("_kw")
+        | pl.col("_name")
+        | pl.col("_trace")
+        | ((pl.col("_bot") | pl.col("_login_kw")) & (pl.col("location") != "title"))
+    )
 
 
 def candidate_rows(threads: dict[IssueKey, ThreadEvidence]) -> pl.DataFrame:
@@ -231,7 +331,9 @@ def decide(evidence: ThreadEvidence, registry: Registry, bot_logins: set[str]) -
             names,
         )
     human_prose = [
-        item for item in evidence.of("keyword") if item.in_prose and not item.author_is_bot
+        item
+        for item in evidence.of("keyword")
+        if item.in_prose and not item.author_is_bot and not item.from_login
     ]
     invoked = [
         item
@@ -269,19 +371,30 @@ def decide(evidence: ThreadEvidence, registry: Registry, bot_logins: set[str]) -
             names,
         )
     services = [item for item in evidence.of("named_service") if item.in_prose]
+    traced = evidence.of("bot_label") + evidence.of("bot_trace")
+    if traced:
+        first = traced[0]
+        names = sorted({item.service for item in services if item.service}) or [UNNAMED_BOT]
+        return Decision(
+            True,
+            0.85,
+            first.channel,
+            f"shows {first.category} bot work: {first.snippet[:120]}",
+            names,
+        )
     if services:
         names = sorted({item.service for item in services if item.service})
         return Decision(True, 0.75, "service_discussed", f"names {', '.join(names)}", names)
     generic = [item for item in human_prose if not item.negative]
-    if generic:
+    if generic:  # "a bot" with nothing around it that points to development: left to people
         return Decision(
-            True,
-            0.6,
+            False,
+            0.5,
             "bot_mentioned",
-            f"mentions a bot without clear context: “{generic[0].snippet[:120]}”",
-            [UNNAMED_BOT],
+            f"mentions a bot without development context: “{generic[0].snippet[:120]}”",
+            [],
         )
-    keyword = evidence.of("keyword")
+    keyword = [item for item in evidence.of("keyword") if not item.from_login]
     if any(item.in_prose and item.negative for item in keyword):
         hit = next(item for item in keyword if item.in_prose and item.negative)
         return Decision(
@@ -366,7 +479,7 @@ def decision_rows(
 
 FUNNEL_SQL = """
 WITH issues AS (SELECT repo, number, library FROM raw_issues WHERE list_contains($repos, repo)),
-channels AS (SELECT unnest(['keyword', 'bot_activity', 'named_service', 'any']) AS channel),
+channels AS (SELECT unnest($channels) AS channel),
 libraries AS (SELECT DISTINCT library FROM issues UNION ALL SELECT 'All'),
 cand AS (
     SELECT repo, number, channel FROM keyword_candidates
@@ -386,7 +499,7 @@ SELECT g.library, g.channel,
         AS paper_true_positives
 FROM grid g
 ORDER BY g.library = 'All', g.library,
-    list_position(['keyword', 'bot_activity', 'named_service', 'any'], g.channel)
+    list_position($channels, g.channel)
 """
 
 
@@ -394,6 +507,7 @@ def funnel_params(repos: list[str]) -> dict:
     """FUNNEL_SQL's parameters: the studied repositories and the paper's funnel beside them."""
     return {
         "repos": repos,
+        "channels": [*CHANNELS, "any"],
         "paper_issues": paper.ISSUES,
         "paper_candidates": paper.KEYWORD_CANDIDATES,
         "paper_true_positives": paper.TRUE_POSITIVES,

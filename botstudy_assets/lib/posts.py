@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import polars as pl
 
 from .storage import Warehouse
@@ -9,13 +11,14 @@ from .storage import Warehouse
 POSTS_SQL = """
 WITH issues AS (SELECT * FROM raw_issues WHERE list_contains($repos, repo))
 SELECT repo, number, 0::BIGINT AS post_id, 'title' AS location, author_login, author_type,
-       via_app, title AS text FROM issues
+       via_app, title AS text, is_pull_request FROM issues
 UNION ALL
-SELECT repo, number, 0::BIGINT, 'body', author_login, author_type, via_app, body FROM issues
+SELECT repo, number, 0::BIGINT, 'body', author_login, author_type, via_app, body,
+       is_pull_request FROM issues
 UNION ALL
 SELECT c.repo, c.issue_number, c.comment_id, 'comment', c.author_login, c.author_type, c.via_app,
-       c.body
-FROM raw_issue_comments c SEMI JOIN issues i ON i.repo = c.repo AND i.number = c.issue_number
+       c.body, i.is_pull_request
+FROM raw_issue_comments c JOIN issues i ON i.repo = c.repo AND i.number = c.issue_number
 ORDER BY repo, number, CASE location WHEN 'title' THEN 0 WHEN 'body' THEN 1 ELSE 2 END, post_id
 """
 
@@ -24,3 +27,22 @@ def load_posts(warehouse: Warehouse, repos: list[str]) -> pl.DataFrame:
     """Every title, body and comment of the studied repositories, one row each, in thread order
     (so that evidence, and everything derived from it, is the same on every run)."""
     return warehouse.query(POSTS_SQL, {"repos": repos})
+
+
+@dataclass(frozen=True)
+class ThreadMeta:
+    """What a thread is apart from its posts: its labels and whether it is a pull request."""
+
+    labels: list[str] = field(default_factory=list)
+    is_pull_request: bool = False
+
+
+def load_thread_meta(warehouse: Warehouse, repos: list[str]) -> dict[tuple[str, int], ThreadMeta]:
+    frame = warehouse.query(
+        "SELECT repo, number, labels, is_pull_request FROM raw_issues WHERE list_contains(?, repo)",
+        [repos],
+    )
+    return {
+        (repo, number): ThreadMeta(list(labels or []), bool(pull))
+        for repo, number, labels, pull in frame.iter_rows()
+    }

@@ -50,10 +50,17 @@ class RegistryEntry(_Strict):
     name: str
     kind: Literal["github_app", "machine_user", "external_service"]
     accounts: list[str] = []
+    # Logins of a family of accounts (`OpenMMLab-Assistant001`, …), matched in full.
+    account_patterns: list[str] = []
     aliases: list[str] = []
     libraries: list[str] = ["any"]
     tasks: list[str] = []
     description: str = ""
+
+    @pydantic.field_validator("account_patterns")
+    @classmethod
+    def _compile_accounts(cls, patterns: list[str]) -> list[str]:
+        return [_check_regex(pattern) for pattern in patterns]
 
     @pydantic.field_validator("tasks")
     @classmethod
@@ -88,7 +95,21 @@ class Registry(_Strict):
         if not login:
             return None
         login = login.lower()
-        return self.by_account.get(login) or self.by_account.get(login.removesuffix("[bot]"))
+        bare = login.removesuffix("[bot]")
+        found = self.by_account.get(login) or self.by_account.get(bare)
+        if found is None:
+            found = next(
+                (entry for pattern, entry in self.account_patterns if pattern.fullmatch(bare)), None
+            )
+        return found
+
+    @cached_property
+    def account_patterns(self) -> list[tuple[re.Pattern[str], RegistryEntry]]:
+        return [
+            (re.compile(pattern, re.IGNORECASE), entry)
+            for entry in self.entries
+            for pattern in entry.account_patterns
+        ]
 
     @cached_property
     def name_terms(self) -> dict[str, RegistryEntry]:
@@ -109,6 +130,32 @@ class Registry(_Strict):
 # ------------------------------------------------------------------------------------ codebook
 
 
+class Trace(_Strict):
+    """Text that shows a category's bot work by itself, whoever wrote it: a bot's template, a
+    command addressed to a bot, the automation's name or configuration file."""
+
+    pattern: str
+    # `prose`: only outside code and quoted lines (a name that code or logs use in passing).
+    where: Literal["anywhere", "prose"] = "anywhere"
+    # `pull_request`: only in pull-request threads (e.g. CI results discussed on the change).
+    threads: Literal["any", "pull_request"] = "any"
+    # `bot`: a bot's own template, which counts when a bot posts it or a person quotes it in
+    # reply; a person who posts it as their own words sends a canned message, not a bot's.
+    who: Literal["anyone", "bot"] = "anyone"
+    # `weak`: shows that a bot is involved, but gives its category only when nothing else in the
+    # thread does (a PR that mentions its CI while it is about a coverage bot).
+    strength: Literal["strong", "weak"] = "strong"
+
+    @pydantic.field_validator("pattern")
+    @classmethod
+    def _compile(cls, pattern: str) -> str:
+        return _check_regex(pattern)
+
+    @cached_property
+    def compiled(self) -> re.Pattern[str]:
+        return re.compile(self.pattern, re.IGNORECASE)
+
+
 class Category(_Strict):
     name: str
     label: str
@@ -118,9 +165,16 @@ class Category(_Strict):
     examples: list[str] = []
     typical_bots: list[str] = []
     patterns: list[str]
+    traces: list[Trace] = []
+    labels: list[str] = []
     suppresses: list[str] = []
 
-    @pydantic.field_validator("patterns")
+    @pydantic.field_validator("traces", mode="before")
+    @classmethod
+    def _traces(cls, traces: list) -> list:
+        return [{"pattern": trace} if isinstance(trace, str) else trace for trace in traces]
+
+    @pydantic.field_validator("patterns", "labels")
     @classmethod
     def _compile(cls, patterns: list[str]) -> list[str]:
         return [_check_regex(pattern) for pattern in patterns]
@@ -129,10 +183,21 @@ class Category(_Strict):
     def compiled(self) -> list[re.Pattern[str]]:
         return [re.compile(pattern, re.IGNORECASE) for pattern in self.patterns]
 
+    @cached_property
+    def compiled_labels(self) -> list[re.Pattern[str]]:
+        return [re.compile(pattern, re.IGNORECASE) for pattern in self.labels]
+
 
 class Codebook(_Strict):
     version: str
     categories: list[Category]
+    # Automation that makes a thread bot-related whatever the category (a workflow file).
+    automation_traces: list[Trace] = []
+
+    @pydantic.field_validator("automation_traces", mode="before")
+    @classmethod
+    def _automation_traces(cls, traces: list) -> list:
+        return [{"pattern": trace} if isinstance(trace, str) else trace for trace in traces]
 
     @pydantic.model_validator(mode="after")
     def _exactly_the_nine(self) -> Codebook:

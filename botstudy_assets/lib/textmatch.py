@@ -18,6 +18,12 @@ _CODE_SPANS = re.compile(
     r"|(^[ \t]*>[^\n]*$)",
     re.DOTALL | re.MULTILINE | re.IGNORECASE,
 )
+# A reply by e-mail quotes the message it answers below a separator: that part is someone
+# else's words (often a bot's notification), not the author's.
+_EMAIL_QUOTE = re.compile(
+    r"^(On .{5,200}wrote:\s*$|_{8,}\s*\n\s*From: |-{3,}\s*Original Message\s*-{3,})",
+    re.MULTILINE | re.IGNORECASE,
+)
 SNIPPET_RADIUS = 80
 
 
@@ -38,6 +44,9 @@ def code_and_quote_spans(text: str) -> tuple[list[tuple[int, int]], list[tuple[i
     code, quotes = [], []
     for match in _CODE_SPANS.finditer(text):
         (code if match.group(1) is not None else quotes).append(match.span())
+    email = _EMAIL_QUOTE.search(text)
+    if email:
+        quotes.append((email.start(), len(text)))
     return code, quotes
 
 
@@ -45,6 +54,9 @@ def strip_code(text: str | None) -> str:
     """Text with code and quoted lines blanked, for pattern matching on what the author wrote."""
     if not text:
         return ""
+    email = _EMAIL_QUOTE.search(text)
+    if email:
+        text = text[: email.start()]
     return _CODE_SPANS.sub(" ", text)
 
 
@@ -91,7 +103,8 @@ class KeywordMatcher:
         for match in self.pattern.finditer(text):
             token = match.group(1)
             bare = token.lower().lstrip("@").removesuffix("[bot]").rstrip(".-_")
-            if bare.endswith(self.excluded):
+            # The last part of the token is the word: "robot" is excluded, "pytorch-probot" not.
+            if re.split(r"[-_.]", bare)[-1] in self.excluded:
                 continue
             found.append(
                 Hit(

@@ -15,7 +15,7 @@ from botstudy_assets.lib.coding import (
     human_rows,
 )
 from botstudy_assets.lib.labelfiles import AUTO, read_label_csv, read_raters, study_scope
-from botstudy_assets.lib.posts import load_posts
+from botstudy_assets.lib.posts import load_posts, load_thread_meta
 from botstudy_assets.lib.reference_data import load_codebook, load_keywords, load_registry
 from botstudy_assets.lib.textmatch import KeywordMatcher
 
@@ -54,7 +54,8 @@ def coded_labels(
     coder = AutoCoder(
         codebook, registry, KeywordMatcher(load_keywords(settings.keywords_file)), bot_logins
     )
-    auto = auto_labels(tps, load_posts(db, settings.repo_list()), coder)
+    repos = settings.repo_list()
+    auto = auto_labels(tps, load_posts(db, repos), coder, load_thread_meta(db, repos))
     labels = pl.concat([auto, human_rows(raters)])
     db.replace_table("coded_labels", labels)
     uncoded = tps.join(auto.select("repo", "number"), on=["repo", "number"], how="anti").height

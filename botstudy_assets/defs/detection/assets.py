@@ -17,9 +17,10 @@ from botstudy_assets.lib.detection import (
     funnel_params,
 )
 from botstudy_assets.lib.labelfiles import read_validation_overrides
-from botstudy_assets.lib.posts import load_posts
-from botstudy_assets.lib.reference_data import load_keywords, load_registry
+from botstudy_assets.lib.posts import load_posts, load_thread_meta
+from botstudy_assets.lib.reference_data import load_codebook, load_keywords, load_registry
 from botstudy_assets.lib.textmatch import KeywordMatcher, NameMatcher
+from botstudy_assets.lib.traces import TraceMatcher
 
 GROUP = "detection"
 RAW = ["raw_issues", "raw_issue_comments"]
@@ -44,9 +45,12 @@ def keyword_candidates(study: StudyResource, warehouse: WarehouseResource) -> dg
     settings, db = study.get(), warehouse.get()
     registry = load_registry(settings.registry_file)
     matcher = KeywordMatcher(load_keywords(settings.keywords_file))
+    tracer = TraceMatcher(load_codebook(settings.codebook_file, registry))
     posts = load_posts(db, settings.repo_list())
+    labels = {key: meta.labels for key, meta in load_thread_meta(db, settings.repo_list()).items()}
     accounts = db.query("SELECT login, is_bot, bot_score FROM bot_accounts")
-    candidates = candidate_rows(collect_evidence(posts, accounts, matcher, NameMatcher(registry)))
+    evidence = collect_evidence(posts, accounts, matcher, NameMatcher(registry), tracer, labels)
+    candidates = candidate_rows(evidence)
     per_channel = candidates["channel"].value_counts().sort("channel")
     return written(
         db,
