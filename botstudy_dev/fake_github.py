@@ -530,6 +530,7 @@ def new_stats() -> dict:
         "errors_404": 0,
         "errors_422": 0,
         "by_endpoint": {},
+        "counted_by_endpoint": {},
         "by_repo": {},
         "by_status": {},
         "faults_by_kind": {},
@@ -554,6 +555,8 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         fake: FakeGitHub = self.server.fake
         reply = fake._handle(self.path, self.headers)
+        if fake.latency and not reply.delay:
+            reply.delay = fake.latency
         if reply.delay:
             fake._stopping.wait(reply.delay)  # a "timeout" fault; stop() cuts it short
         self._send(reply)
@@ -637,6 +640,7 @@ class FakeGitHub:
         seed: int = 0,
         max_per_page: int = 100,
         timeout_delay: float = 3.0,
+        latency: float = 0.0,
     ):
         self._repos = {
             name.lower(): RepoState(
@@ -662,6 +666,7 @@ class FakeGitHub:
         self._forced_faults: deque[str] = deque()
         self._max_per_page = max_per_page
         self._timeout_delay = timeout_delay
+        self.latency = latency  # seconds added to every answer (to catch a run mid-walk)
         self._clock, self._last_id = self._corpus_extent()
         self._users: dict[str, dict] | None = None
         self._lock = threading.Lock()
@@ -945,6 +950,8 @@ class FakeGitHub:
         if reply.status in (401, 404, 422):
             stats[f"errors_{reply.status}"] += 1
         bump(stats["by_endpoint"], request.endpoint)
+        if reply.charge == "counted":
+            bump(stats["counted_by_endpoint"], request.endpoint)
         bump(stats["by_status"], reply.status)
         if request.repo_name:
             bump(stats["by_repo"], request.repo_name)
