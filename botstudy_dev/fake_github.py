@@ -2,8 +2,8 @@
 
 The miner must never talk to the real GitHub in tests, yet its correctness
 depends on GitHub's quirks: cursor paging for issues, a page cap for
-repository comments, primary and secondary rate limits, ETag revalidation and
-transient failures.  `FakeGitHub` serves an in-memory corpus with those
+repository comments and issue events, primary and secondary rate limits, ETag
+revalidation and transient failures.  `FakeGitHub` serves an in-memory corpus with those
 behaviours, using only the standard library.
 
     with FakeGitHub(corpus, token="t") as gh:
@@ -29,7 +29,13 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import chain
 
-__all__ = ["FakeGitHub", "bulk_corpus", "minimum_requests"]
+__all__ = [
+    "FakeGitHub",
+    "add_bulk_events",
+    "bulk_corpus",
+    "minimum_event_requests",
+    "minimum_requests",
+]
 
 DOCS_URL = "https://docs.github.com/rest"
 ENTERPRISE_PREFIX = "/api/v3"
@@ -40,7 +46,9 @@ ISSUES_CAP_MESSAGE = (
     "Pagination with the page parameter is not supported for large datasets, "
     "please use cursor based pagination (after/before)"
 )
-COMMENTS_CAP_MESSAGE = (
+# GitHub answers a too-deep page of repository comments and of repository issue events alike
+# (octokit/octokit.net#1417 quotes it for GET /repos/{o}/{r}/issues/events).
+COMMENTS_CAP_MESSAGE = EVENTS_CAP_MESSAGE = (
     "In order to keep the API fast for everyone, pagination is limited for this resource. "
     "Check the rel=last link relation in the Link response header to see how far back you can "
     "traverse."
@@ -66,6 +74,8 @@ ROUTES = (
     (("repos", "*", "*", "issues"), "issues"),
     (("repos", "*", "*", "issues", "comments"), "comments"),
     (("repos", "*", "*", "issues", "comments", "#", "reactions"), "comment_reactions"),
+    (("repos", "*", "*", "issues", "events"), "events"),
+    (("repos", "*", "*", "issues", "#", "events"), "issue_events"),
     (("repos", "*", "*", "issues", "#"), "issue"),
     (("repos", "*", "*", "issues", "#", "comments"), "issue_comments"),
     (("repos", "*", "*", "issues", "#", "reactions"), "issue_reactions"),
@@ -361,20 +371,34 @@ def issue_number_of(comment: dict) -> int:
     return int(comment["issue_url"].rstrip("/").rsplit("/", 1)[1])
 
 
+def event_issue_number(event: dict) -> int:
+    """Corpus events name their issue by `issue.number` (GitHub's repository-wide shape)."""
+    return int(event["issue"]["number"])
+
+
 class RepoState:
     """One repository.  Item dicts are shared with the caller and never mutated
     in place: mutations store modified copies, so the caller's corpus stays intact."""
 
-    def __init__(self, full_name: str, repo_id: int, issues: list[dict], comments: list[dict]):
+    def __init__(
+        self,
+        full_name: str,
+        repo_id: int,
+        issues: list[dict],
+        comments: list[dict],
+        events: list[dict] | None = None,
+    ):
         self.full_name = full_name
         self.id = repo_id
         self.issues = {issue["number"]: issue for issue in issues}
         self.comments = {comment["id"]: comment for comment in comments}
+        self.events = {event["id"]: event for event in events or ()}
         self.invalidate()
 
     def invalidate(self) -> None:
         self._views: dict[tuple, View] = {}
         self._by_issue: dict[int, list[dict]] | None = None
+        self._events_by_issue: dict[int, list[dict]] | None = None
 
     def view(self, kind: str, sort: str, state: str = "all", since: str | None = None) -> View:
         cache_key = (kind, sort, state, since)
@@ -395,7 +419,21 @@ class RepoState:
             return self.view(kind, sort).where(lambda it: it.get("state") == state)
         if kind == "issues":
             return View.sorted_from(self.issues.values(), ISSUE_SORT_FIELDS[sort], "number")
+        if kind == "events":
+            return View.sorted_from(self.events.values(), "created_at", "id")
         return View.sorted_from(self.comments.values(), COMMENT_SORT_FIELDS[sort], "id")
+
+    def events_of(self, number: int) -> list[dict]:
+        """An issue's events, oldest first (as GitHub lists them per issue)."""
+        if self._events_by_issue is None:
+            self._events_by_issue = {}
+            for event in self.view("events", "created").all_items():
+                self._events_by_issue.setdefault(event_issue_number(event), []).append(event)
+        return self._events_by_issue.get(number, [])
+
+    def put_event(self, event: dict) -> None:
+        self.events[event["id"]] = event
+        self.invalidate()
 
     def comments_of(self, number: int) -> list[dict]:
         """An issue's comments in creation order (built once from the sorted view)."""
@@ -492,6 +530,7 @@ def new_stats() -> dict:
         "errors_404": 0,
         "errors_422": 0,
         "by_endpoint": {},
+        "counted_by_endpoint": {},
         "by_repo": {},
         "by_status": {},
         "faults_by_kind": {},
@@ -516,6 +555,8 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         fake: FakeGitHub = self.server.fake
         reply = fake._handle(self.path, self.headers)
+        if fake.latency and not reply.delay:
+            reply.delay = fake.latency
         if reply.delay:
             fake._stopping.wait(reply.delay)  # a "timeout" fault; stop() cuts it short
         self._send(reply)
@@ -576,7 +617,8 @@ class Server(ThreadingHTTPServer):
 
 
 class FakeGitHub:
-    """A fake GitHub REST API for `corpus` ({"owner/name": {"issues": [...], "comments": [...]}}).
+    """A fake GitHub REST API for `corpus` ({"owner/name": {"issues": [...], "comments": [...],
+    "events": [...]}}; events in the repository-wide shape, naming their issue by `issue.number`).
 
     See the module docstring; `stats` says what the client did, `fail_next`
     and `fault_rate` make it misbehave, the mutation helpers make it change.
@@ -589,6 +631,7 @@ class FakeGitHub:
         token: str | None = None,
         issues_offset_cap: int = 1000,
         comments_offset_cap: int = 40000,
+        events_offset_cap: int = 40000,
         rate_limit: int = 5000,
         rate_reset_seconds: float = 3600.0,
         fault_rate: float = 0.0,
@@ -597,16 +640,24 @@ class FakeGitHub:
         seed: int = 0,
         max_per_page: int = 100,
         timeout_delay: float = 3.0,
+        latency: float = 0.0,
     ):
         self._repos = {
             name.lower(): RepoState(
-                name, index + 1, data.get("issues", []), data.get("comments", [])
+                name,
+                index + 1,
+                data.get("issues", []),
+                data.get("comments", []),
+                data.get("events", []),
             )
             for index, (name, data) in enumerate(corpus.items())
         }
         self._token = token
         self.issues_offset_cap = issues_offset_cap
         self.comments_offset_cap = comments_offset_cap
+        # GitHub does not document how deep the repository issue events list pages; like the
+        # comments list it refuses pages past a cap with a 422 (see EVENTS_CAP_MESSAGE).
+        self.events_offset_cap = events_offset_cap
         self._rate = RateLimit(rate_limit, rate_reset_seconds)
         self._fault_rate = fault_rate
         self._fault_kinds = tuple(self._checked_kind(kind) for kind in fault_kinds)
@@ -615,6 +666,7 @@ class FakeGitHub:
         self._forced_faults: deque[str] = deque()
         self._max_per_page = max_per_page
         self._timeout_delay = timeout_delay
+        self.latency = latency  # seconds added to every answer (to catch a run mid-walk)
         self._clock, self._last_id = self._corpus_extent()
         self._users: dict[str, dict] | None = None
         self._lock = threading.Lock()
@@ -765,6 +817,33 @@ class FakeGitHub:
             state = self._repo(repo)
             state.put_comment({**state.comment(comment_id), **fields, "updated_at": self._tick()})
 
+    def add_event(self, repo: str, event: dict, *, touch_issue: bool = True) -> dict:
+        """Add an issue event (needs `issue.number`): id and created_at default to the next
+        ones, so it becomes the newest event; like a label or close, it bumps the issue's
+        updated_at unless `touch_issue` is False. Returns the stored event."""
+        with self._lock:
+            state = self._repo(repo)
+            number = event_issue_number(event)
+            issue = state.issue(number)
+            now = self._tick()
+            item = dict(event)
+            item.setdefault("id", self._new_id())
+            item.setdefault("node_id", f"IE_{item['id']}")
+            item.setdefault(
+                "url", f"https://api.github.com/repos/{state.full_name}/issues/events/{item['id']}"
+            )
+            item.setdefault("created_at", now)
+            state.put_event(item)
+            if touch_issue:
+                state.put_issue({**issue, "updated_at": now})
+            self._users = None
+            return item
+
+    def events(self, repo: str) -> list[dict]:
+        """The repository's issue events as they are now."""
+        with self._lock:
+            return list(self._repo(repo).events.values())
+
     def delete_comment(self, repo: str, comment_id: int) -> None:
         """Delete a comment: every later comment moves up one place in offset-paged lists."""
         with self._lock:
@@ -785,7 +864,9 @@ class FakeGitHub:
         """The latest timestamp and the largest id in the corpus."""
         latest, last_id = "", 0
         for state in self._repos.values():
-            for item in chain(state.issues.values(), state.comments.values()):
+            for item in chain(
+                state.issues.values(), state.comments.values(), state.events.values()
+            ):
                 latest = max(
                     latest,
                     item.get("created_at") or "",
@@ -869,6 +950,8 @@ class FakeGitHub:
         if reply.status in (401, 404, 422):
             stats[f"errors_{reply.status}"] += 1
         bump(stats["by_endpoint"], request.endpoint)
+        if reply.charge == "counted":
+            bump(stats["counted_by_endpoint"], request.endpoint)
         bump(stats["by_status"], reply.status)
         if request.repo_name:
             bump(stats["by_repo"], request.repo_name)
@@ -986,9 +1069,48 @@ class FakeGitHub:
         items, _, _ = view.page((page - 1) * per_page, per_page, direction)
         return self._items_reply(items, self._page_links(request, page, last))
 
-    def _last_capped_page(self, total: int, per_page: int) -> int:
+    def _last_capped_page(self, total: int, per_page: int, cap: int | None = None) -> int:
+        cap = self.comments_offset_cap if cap is None else cap
         pages = max(math.ceil(total / per_page), 1)
-        return min(pages, max(math.ceil(self.comments_offset_cap / per_page), 1))
+        return min(pages, max(math.ceil(cap / per_page), 1))
+
+    def _get_events(self, request: Request, repo: RepoState) -> Reply:
+        """Repository issue events, newest first: page-based, no `since`, no sort, refused past
+        events_offset_cap like comments. Each event embeds its issue as it is now, so a page
+        changes (and its ETag with it) when one of its issues changes."""
+        query = request.query
+        view = repo.view("events", "created")
+        per_page = self._per_page(query)
+        page = int_param(query, "page", 1)
+        cap = self.events_offset_cap
+        last = self._last_capped_page(len(view), per_page, cap)
+        if (page - 1) * per_page >= cap:
+            links = [
+                ("first", self._page_url(request, page=1)),
+                ("last", self._page_url(request, page=last)),
+            ]
+            raise ApiError(422, EVENTS_CAP_MESSAGE, link_header(links))
+        events, _, _ = view.page((page - 1) * per_page, per_page, "desc")
+        items = [self._with_issue(repo, event) for event in events]
+        return self._items_reply(items, self._page_links(request, page, last))
+
+    @staticmethod
+    def _with_issue(repo: RepoState, event: dict) -> dict:
+        issue = repo.issues.get(event_issue_number(event))
+        return {**event, "issue": issue} if issue is not None else event
+
+    def _get_issue_events(self, request: Request, repo: RepoState, number: int) -> Reply:
+        """One issue's events, oldest first, without the embedded issue (GitHub's shape)."""
+        repo.issue(number)
+        events = repo.events_of(number)
+        per_page = self._per_page(request.query)
+        page = int_param(request.query, "page", 1)
+        last = max(math.ceil(len(events) / per_page), 1)
+        items = [
+            {key: value for key, value in event.items() if key != "issue"}
+            for event in events[(page - 1) * per_page : page * per_page]
+        ]
+        return self._items_reply(items, self._page_links(request, page, last))
 
     def _get_issue_comments(self, request: Request, repo: RepoState, number: int) -> Reply:
         repo.issue(number)
@@ -1051,8 +1173,11 @@ class FakeGitHub:
         if self._users is None:
             self._users = {}
             for state in self._repos.values():
-                for item in chain(state.issues.values(), state.comments.values()):
+                for item in chain(
+                    state.issues.values(), state.comments.values(), state.events.values()
+                ):
                     for user in (
+                        item.get("actor"),
                         item.get("user"),
                         item.get("assignee"),
                         *(item.get("assignees") or ()),
@@ -1146,6 +1271,71 @@ def minimum_requests(corpus: dict) -> int:
         math.ceil(len(data["issues"]) / 100) + math.ceil(len(data["comments"]) / 100)
         for data in corpus.values()
     )
+
+
+EVENT_LABELS = ("bug", "enhancement", "question", "stale", "triaged", "needs info")
+
+
+def add_bulk_events(corpus: dict, events_per_issue: float, seed: int = 0) -> dict:
+    """Give every issue of a `bulk_corpus` issue events in GitHub's repository-wide shape
+    (labeled, unlabeled, assigned, closed at closed_at, reopened, locked, renamed), ids ascending
+    with time like GitHub's; a few events share a second, some actors are deleted (null)."""
+    rng = random.Random(seed)
+    humans = [make_user(f"user{i}", "User") for i in range(200)]
+    bots = [make_user(login, "Bot") for login in BOT_LOGINS]
+    for index, data in enumerate(corpus.values()):
+        drafts = []
+        for issue in data["issues"]:
+            opened = parse_ts(issue["created_at"]).timestamp()
+            until = parse_ts(issue["updated_at"]).timestamp()
+            for _ in range(int(rng.expovariate(1 / events_per_issue))):
+                drafts.append((int(rng.uniform(opened, until)), issue["number"], None))
+            if issue.get("closed_at"):
+                drafts.append(
+                    (int(parse_ts(issue["closed_at"]).timestamp()), issue["number"], "closed")
+                )
+        drafts.sort(key=lambda draft: (draft[0], draft[1]))
+        base_id = 5 * 10**9 + index * 10**8
+        data["events"] = [
+            fake_event(rng, base_id + offset, at, number, kind, humans, bots)
+            for offset, (at, number, kind) in enumerate(drafts, start=1)
+        ]
+    return corpus
+
+
+def minimum_event_requests(corpus: dict) -> int:
+    """Σ over repositories of ceil(events/100): one full page per 100 events."""
+    return sum(math.ceil(len(data.get("events", [])) / 100) for data in corpus.values())
+
+
+def fake_event(rng, event_id, at, number, kind, humans, bots) -> dict:
+    kind = kind or pick(
+        rng, ("labeled", "labeled", "unlabeled", "assigned", "reopened", "renamed", "locked")
+    )
+    actor = pick_user(rng, humans, bots, bot_share=0.3)
+    event = {
+        "id": event_id,
+        "node_id": f"IE_{event_id}",
+        "url": f"{API}/repos/x/y/issues/events/{event_id}",
+        "actor": actor,
+        "event": kind,
+        "commit_id": None,
+        "commit_url": None,
+        "created_at": iso(at),
+        "issue": {"number": number},
+        "performed_via_github_app": None,
+    }
+    if kind in ("labeled", "unlabeled"):
+        event["label"] = {"name": pick(rng, EVENT_LABELS), "color": "ededed"}
+    elif kind == "assigned":
+        event["assignee"] = event["assigner"] = pick(rng, humans)
+    elif kind == "closed":
+        event["state_reason"] = pick(rng, ("completed", "completed", "not_planned"))
+    elif kind == "renamed":
+        event["rename"] = {"from": "old title", "to": "new title ✨"}
+    elif kind == "locked":
+        event["lock_reason"] = pick(rng, (None, "resolved", "spam"))
+    return event
 
 
 def pick(rng: random.Random, options):

@@ -1340,6 +1340,50 @@ def _sc(**kw) -> dict:
     return base
 
 
+# The stale bots' policies, era by era: (start, days idle before the mark, days from the mark to
+# the close). A bot applies the era in force when it runs (daily), so an issue idle across a
+# change is marked when the new, shorter threshold is first checked. Tests recover these.
+STALE_ERAS = {
+    "stale[bot]": ((0, 90, 30), (_ts(2018, 9, 1), 60, 14)),
+    "google-ml-butler[bot]": ((0, 7, 7),),
+    "github-actions[bot]": ((0, 60, 30),),
+}
+STALE_LABELS = {
+    "stale[bot]": "stale",
+    "google-ml-butler[bot]": "stale",
+    "github-actions[bot]": "Stale",
+}
+
+
+@dataclass(frozen=True)
+class _StaleGap:
+    """The gap before a stale bot's mark or close, decided when the thread's times are laid out
+    (the policy depends on when the bot acts); `jitter` (days) is drawn where the scenario drew
+    its gap before, so the random stream stays the same."""
+
+    step: str
+    bot: str
+    jitter: float
+
+    def days_after(self, t: int) -> float:
+        """Days from `t` (the last post before a mark, or the mark before a close) until the
+        bot acts under the era in force then."""
+        eras = STALE_ERAS[self.bot]
+        for k, (start, mark, close) in enumerate(eras):
+            end = eras[k + 1][0] if k + 1 < len(eras) else float("inf")
+            days = mark if self.step == "mark" else close
+            moment = max(t + days * DAY, start)
+            if moment < end:
+                return (moment - t) / DAY + self.jitter
+        raise AssertionError("unreachable: the last era never ends")
+
+
+def _silent_close(gap, mark_ts: int, jitter: float) -> int:
+    """Seconds from a stale mark to the bot's close that posts no comment."""
+    bot = gap.bot if isinstance(gap, _StaleGap) else "stale[bot]"
+    return int(_StaleGap("close", bot, jitter).days_after(mark_ts) * DAY)
+
+
 def _humans(r: random.Random, lo: int, hi: int, who=("A", "M", "H")) -> list:
     return [(None, r.choice(who), None) for _ in range(r.randint(lo, hi))]
 
@@ -1845,7 +1889,7 @@ def sc_mlbutler_stale(g, s):
     )
     ev.append(
         (
-            r.uniform(7, 8),
+            _StaleGap("mark", "google-ml-butler[bot]", r.uniform(0, 0.01)),
             "google-ml-butler[bot]",
             r.choice(
                 (
@@ -1860,7 +1904,7 @@ def sc_mlbutler_stale(g, s):
     if x < 0.65:
         ev.append(
             (
-                r.uniform(7, 8),
+                _StaleGap("close", "google-ml-butler[bot]", r.uniform(0, 0.01)),
                 "google-ml-butler[bot]",
                 "Closing as stale. Please reopen if you'd like to work on this further.",
             )
@@ -2125,7 +2169,7 @@ def sc_keras_stale(g, s):
     noun = "pull request" if is_pr and r.random() < 0.5 else "issue"
     ev.append(
         (
-            r.uniform(90, 180),
+            _StaleGap("mark", "stale[bot]", r.uniform(0, 0.01)),
             "stale[bot]",
             r.choice(
                 (
@@ -2142,7 +2186,7 @@ def sc_keras_stale(g, s):
     elif x < 0.7:
         ev.append(
             (
-                r.uniform(30, 31),
+                _StaleGap("close", "stale[bot]", r.uniform(0, 0.01)),
                 "stale[bot]",
                 "This issue has been automatically closed because it has not had recent activity. Thank you for your contributions.",
             )
@@ -2151,7 +2195,7 @@ def sc_keras_stale(g, s):
     elif x < 0.9:
         ev.append(
             (
-                r.uniform(1, 20),
+                r.uniform(1, 13),
                 "A",
                 r.choice(
                     (
@@ -2832,7 +2876,7 @@ def sc_gha_stale(g, s):
     ev = _humans(r, 1, 3, ("M", "A"))
     ev.append(
         (
-            r.uniform(60, 90),
+            _StaleGap("mark", "github-actions[bot]", r.uniform(0, 0.01)),
             "github-actions[bot]",
             "Looks like this PR hasn't been updated in a while so we're going to go ahead and mark this as `Stale`. <br>"
             "Feel free to remove the `Stale` label if you feel this was a mistake. <br>"
@@ -3329,7 +3373,7 @@ def _gen_repo(
     if big_body and len(taken) < n:
         big_index = _place(rng, times, taken, _ts(2019, 1), _ts(2021, 6))
 
-    issues, truth, pending = [], [], []
+    issues, truth, pending, plans = [], [], [], []
     r = rng
     for i in range(n):
         number, created = numbers[i], times[i]
@@ -3402,6 +3446,8 @@ def _gen_repo(
             ]
         stamps, t = [], created
         for j, (gap, _who, _text) in enumerate(events):
+            if isinstance(gap, _StaleGap):
+                gap = gap.days_after(t)  # the bot's policy at the time it acts
             t += (
                 int(gap * DAY) + r.randint(30, 3000)
                 if gap is not None
@@ -3458,7 +3504,9 @@ def _gen_repo(
             elif close == "before_last" and len(stamps) > 1:
                 closed_at = stamps[-2] + r.randint(1, 20)
             elif close == "last_plus":
-                closed_at = stamps[-1] + int(r.uniform(30, 31) * DAY)
+                closed_at = stamps[-1] + _silent_close(
+                    events[-1][0], stamps[-1], r.uniform(0, 0.01)
+                )
             elif isinstance(close, int) and 0 <= close < len(stamps):
                 closed_at = stamps[close] - r.randint(1, 30)
             else:
@@ -3545,6 +3593,21 @@ def _gen_repo(
             if issue["author_association"] == "NONE" and r.random() < 0.3:
                 issue["author_association"] = "FIRST_TIME_CONTRIBUTOR"
         issues.append(issue)
+        plans.append(
+            _ThreadPlan(
+                issue=issue,
+                script=script,
+                scenario=role[1].__name__ if role is not None else None,
+                created=created,
+                stamps=stamps,
+                posts=thread_comments,
+                closed_at=closed_at,
+                close=close,
+                merged_at=merged_at,
+                label_names=names,
+                maintainer=g.maints[g.maint_logins.index(s["m"])],
+            )
+        )
         for c in thread_comments:
             pending.append((c[0], len(pending), number, html, c))
 
@@ -3599,7 +3662,236 @@ def _gen_repo(
                 "performed_via_github_app": app,
             }
         )
-    return issues, comments, truth
+    # Events and reactions come from their own random stream: the threads above stay as they
+    # were before the sample had events.
+    events = _repo_events(g, plans, comments, random.Random(f"{seed}:{repo}:events"))
+    return issues, comments, events, truth
+
+
+# ------------------------------------------------------------------------- issue events
+
+
+@dataclass
+class _ThreadPlan:
+    """What a thread's events are derived from: its issue, its script and its laid-out times."""
+
+    issue: dict
+    script: dict | None
+    scenario: str | None
+    created: int
+    stamps: list[int]
+    posts: list[tuple]  # (created, edited, user, association, text, app) per comment
+    closed_at: int | None
+    close: object
+    merged_at: int | None
+    label_names: list[str]
+    maintainer: dict
+
+
+# Labels a bot applies when it takes part in the thread (else a maintainer labels).
+_BOT_LABELS = {
+    "cla: yes": ("google-cla[bot]", "googlebot"),
+    "cla signed": ("facebook-github-bot",),
+    "Merged": ("facebook-github-bot",),
+    "triaged": ("pytorchbot",),
+    "ciflow/default": ("pytorch-probot[bot]",),
+}
+REOPEN_AFTER_STALE_CLOSE = 0.35  # share of stale closes the issue's author reopens
+
+
+def _login(user: dict | None) -> str | None:
+    return user["login"] if user else None
+
+
+def _is_bot(user: dict | None) -> bool:
+    return user is not None and user["login"] in BOT_USERS
+
+
+def _stale_mark(plan: _ThreadPlan) -> tuple[int, str] | None:
+    """The index of the post a stale bot marks the thread with, and the bot."""
+    for j, (gap, _who, _text) in enumerate((plan.script or {}).get("events") or ()):
+        if isinstance(gap, _StaleGap) and gap.step == "mark":
+            return j, gap.bot
+    return None
+
+
+def _closes(text: str | None) -> bool:
+    """Whether a bot's post announces that it closes the thread (not that it will)."""
+    return bool(
+        text
+        and re.search(r"\bclos(e|ed|ing)\b", text, re.IGNORECASE)
+        and not re.search(r"will be closed", text, re.IGNORECASE)
+    )
+
+
+def _closer(plan: _ThreadPlan, er: random.Random) -> dict:
+    """Who closed the thread: the bot whose post the close goes with, else a maintainer or,
+    now and then, the issue's author."""
+    posts, close = plan.posts, plan.close
+    at = None
+    if close == "last_plus" or close == "last":
+        at = len(posts) - 1
+    elif close == "before_last" and len(posts) > 1:
+        at = len(posts) - 2
+    elif isinstance(close, int) and not isinstance(close, bool) and 0 <= close < len(posts):
+        at = close
+    if at is not None and _is_bot(posts[at][2]) and (close == "last_plus" or _closes(posts[at][4])):
+        return posts[at][2]
+    author = plan.issue["user"]
+    return author if author is not None and er.random() < 0.3 else plan.maintainer
+
+
+def _thread_events(g, plan: _ThreadPlan, er: random.Random) -> list[tuple[int, int, dict]]:
+    """A thread's issue events, consistent with its labels, assignees, closes and posts: label
+    events for its labels, stale marks lifted by replies, closes, reopenings after bot closes,
+    locks. Mutates the issue where events change it (a lifted mark drops the label, a reopening
+    opens the issue again)."""
+    issue, drafts = plan.issue, []
+    ref = {key: issue[key] for key in ("id", "number", "url", "html_url")}
+
+    def add(ts: int, actor: dict | None, kind: str, **extra) -> None:
+        event = {
+            "actor": actor,
+            "event": kind,
+            "commit_id": None,
+            "commit_url": None,
+            "issue": ref,
+            "performed_via_github_app": BOT_APPS.get(_login(actor) or ""),
+            **extra,
+        }
+        drafts.append((min(ts, END_TS), len(drafts), event))
+
+    def label(name: str) -> dict:
+        lab = g.label(name)
+        return {"name": lab["name"], "color": lab["color"]}
+
+    mark = _stale_mark(plan)
+    stale_label = STALE_LABELS[mark[1]] if mark else None
+    first_post = {}
+    for ts, _edited, user, _assoc, text, _app in plan.posts:
+        if _is_bot(user):
+            first_post.setdefault(user["login"], ts)
+        if text and "@pytorchbot label" in text:
+            first_post.setdefault("pytorchbot", ts)
+    for name in plan.label_names:
+        if name == stale_label:
+            continue
+        actor, at = plan.maintainer, plan.created + er.randint(60, 3600)
+        for login in _BOT_LABELS.get(name, ()):
+            if login in first_post:
+                actor, at = BOT_USERS[login], first_post[login] + er.randint(2, 40)
+                break
+        add(at, actor, "labeled", label=label(name))
+    for assignee in issue["assignees"]:
+        add(
+            plan.created + er.randint(60, 7200),
+            plan.maintainer,
+            "assigned",
+            assignee=assignee,
+            assigner=plan.maintainer,
+        )
+    closer = _closer(plan, er) if plan.closed_at is not None else None
+    if plan.closed_at is not None:
+        if plan.merged_at is not None:
+            add(plan.merged_at, closer, "merged", commit_id=f"{er.getrandbits(160):040x}")
+        add(plan.closed_at, closer, "closed", state_reason=issue["state_reason"])
+    if mark is not None:
+        _stale_events(plan, mark, closer, er, add, label)
+    elif closer is not None and _is_bot(closer):
+        _reopen_on_request(plan, closer, er, add)
+    if issue["locked"] and plan.closed_at is not None:
+        add(
+            plan.closed_at + er.randint(DAY, 30 * DAY),
+            plan.maintainer,
+            "locked",
+            lock_reason="resolved",
+        )
+    if drafts:
+        latest = max(ts for ts, _, _ in drafts)
+        issue["updated_at"] = max(issue["updated_at"], _fmt(latest))
+    return drafts
+
+
+def _stale_events(plan, mark, closer, er, add, label) -> None:
+    """A stale bot's mark, and what became of it: closed by the bot (and maybe reopened by the
+    author, which lifts the mark), lifted because someone replied, or still standing."""
+    j, bot_login = mark
+    bot, name, issue = BOT_USERS[bot_login], STALE_LABELS[bot_login], plan.issue
+    marked_at = plan.stamps[j] - er.randint(1, 20)  # the label comes with the bot's comment
+    add(marked_at, bot, "labeled", label=label(name))
+    closed_by_bot = closer is not None and _login(closer) == bot_login
+    replies = [post[0] for post in plan.posts[j + 1 :] if not _is_bot(post[2])]
+    if closed_by_bot:
+        reopen_at = plan.closed_at + int(er.uniform(1, 10) * DAY)
+        if er.random() < REOPEN_AFTER_STALE_CLOSE and reopen_at < END_TS - DAY:
+            add(reopen_at, issue["user"] or plan.maintainer, "reopened")
+            add(reopen_at + er.randint(30, 600), bot, "unlabeled", label=label(name))
+            _reopen(issue, name)
+    elif replies and (plan.closed_at is None or replies[0] < plan.closed_at):
+        add(replies[0] + er.randint(60, 1800), bot, "unlabeled", label=label(name))
+        issue["labels"] = [lab for lab in issue["labels"] if lab["name"] != name]
+
+
+def _reopen_on_request(plan, closer, er, add) -> None:
+    """A maintainer reopens a thread a bot closed when its author asks for it."""
+    for ts, _edited, user, _assoc, text, _app in plan.posts:
+        if ts > plan.closed_at and not _is_bot(user) and text and "reopen" in text.lower():
+            add(ts + er.randint(3600, 2 * DAY), plan.maintainer, "reopened")
+            _reopen(plan.issue, None)
+            return
+
+
+def _reopen(issue: dict, drop_label: str | None) -> None:
+    issue["state"], issue["closed_at"], issue["state_reason"] = "open", None, "reopened"
+    if drop_label:
+        issue["labels"] = [lab for lab in issue["labels"] if lab["name"] != drop_label]
+
+
+_BOT_REACTIONS = (("+1", 0.12), ("-1", 0.06), ("confused", 0.05), ("heart", 0.02), ("eyes", 0.02))
+_HUMAN_REACTIONS = (("+1", 0.12), ("heart", 0.03), ("hooray", 0.02), ("rocket", 0.01))
+
+
+def _comment_reactions(comments: list[dict], er: random.Random) -> None:
+    """The reactions rollup GitHub embeds in every comment: bots' posts draw thumbs-down and
+    confused faces now and then, people's mostly thumbs-up."""
+    for comment in comments:
+        odds = _BOT_REACTIONS if _is_bot(comment["user"]) else _HUMAN_REACTIONS
+        counts = {key: er.randint(1, 3) if er.random() < p else 0 for key, p in odds}
+        rollup = {key: counts.get(key, 0) for key in REACTION_KEYS}
+        comment["reactions"] = {
+            "url": f"{comment['url']}/reactions",
+            "total_count": sum(rollup.values()),
+            **rollup,
+        }
+
+
+REACTION_KEYS = ("+1", "-1", "laugh", "hooray", "confused", "heart", "rocket", "eyes")
+
+
+def _repo_events(g, plans: list[_ThreadPlan], comments: list[dict], er: random.Random) -> list:
+    """Every thread's events, ids ascending with time like GitHub's, newest first as the
+    repository-wide list serves them; and the comments' reactions."""
+    drafts = [
+        (ts, plan_index, k, event)
+        for plan_index, plan in enumerate(plans)
+        for ts, k, event in _thread_events(g, plan, er)
+    ]
+    _comment_reactions(comments, er)
+    drafts.sort(key=lambda draft: draft[:3])
+    events, eid = [], 3_000_000_000 + (g._uid % 7) * 100_000_000
+    for ts, _plan, _k, event in drafts:
+        eid += er.randint(1, 97)
+        events.append(
+            {
+                "id": eid,
+                "node_id": f"SYNTH_IE_{eid}",
+                "url": f"{g.api}/issues/events/{eid}",
+                **event,
+                "created_at": _fmt(ts),
+            }
+        )
+    events.reverse()
+    return events
 
 
 def _reactions(r: random.Random, url: str) -> dict:
@@ -3628,7 +3920,7 @@ def generate_corpus(scale: float = 1.0, seed: int = 2021, repos=DEFAULT_REPOS) -
     plan = _plan(random.Random(f"{seed}:plan"), sizes, scale)
     out, truth = {}, []
     for k, repo in enumerate(repos):
-        issues, comments, t = _gen_repo(
+        issues, comments, events, t = _gen_repo(
             repo,
             sizes[repo],
             plan[repo],
@@ -3639,7 +3931,7 @@ def generate_corpus(scale: float = 1.0, seed: int = 2021, repos=DEFAULT_REPOS) -
                 repo == "tensorflow/tensorflow" or (k == 0 and "tensorflow/tensorflow" not in repos)
             ),
         )
-        out[repo] = {"issues": issues, "comments": comments}
+        out[repo] = {"issues": issues, "comments": comments, "events": events}
         truth += t
     corpus = Corpus(repos=out, truth=truth, scale=scale, seed=seed)
     corpus.stats = corpus_stats(corpus)
@@ -3652,6 +3944,7 @@ def corpus_stats(corpus: Corpus) -> dict:
         per_repo[repo] = {
             "threads": len(d["issues"]),
             "comments": len(d["comments"]),
+            "events": len(d["events"]),
             "pull_requests": sum("pull_request" in i for i in d["issues"]),
         }
     cats: dict[str, int] = dict.fromkeys(CATEGORIES, 0)
@@ -3693,7 +3986,7 @@ def write_sample(corpus: Corpus, out_dir: Path) -> list[Path]:
     written = []
     for repo, d in corpus.repos.items():
         folder = out_dir / repo.replace("/", "__")
-        for name in ("issues", "comments"):
+        for name in ("issues", "comments", "events"):
             path = folder / f"{name}.json.gz"
             _write_json_gz(path, d[name])
             written.append(path)
@@ -3863,7 +4156,7 @@ def main(argv: list[str] | None = None) -> int:
         st = corpus.stats
         for repo, d in st["repos"].items():
             print(
-                f"{repo}: {d['threads']} threads ({d['pull_requests']} PRs), {d['comments']} comments"
+                f"{repo}: {d['threads']} threads ({d['pull_requests']} PRs), {d['comments']} comments, {d['events']} events"
             )
         print(
             f"bot-related threads: {st['bot_related']}; categories: "

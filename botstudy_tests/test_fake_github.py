@@ -12,9 +12,11 @@ import pytest
 
 from botstudy_dev.fake_github import (
     COMMENTS_CAP_MESSAGE,
+    EVENTS_CAP_MESSAGE,
     ISSUES_CAP_MESSAGE,
     SECONDARY_MESSAGE,
     FakeGitHub,
+    add_bulk_events,
     bulk_corpus,
 )
 
@@ -387,3 +389,67 @@ def test_bulk_corpus_shape(corpus):
     assert all(c["updated_at"] >= c["created_at"] for c in comments)
     assert all(i["updated_at"] >= i["created_at"] for i in issues)
     assert {c["id"] for c in comments}.isdisjoint(c["id"] for c in corpus["octo/other"]["comments"])
+
+
+# ------------------------------------------------------------------------------ issue events
+
+
+@pytest.fixture(scope="module")
+def event_data():
+    return add_bulk_events(
+        bulk_corpus([REPO], issues_per_repo=60, comments_per_issue=0, seed=8), 4.0, seed=8
+    )
+
+
+def test_repository_events_are_newest_first_with_page_links_and_embed_the_issue(serve, event_data):
+    _fake, client = serve(data=event_data)
+    events, responses = walk(client, f"/repos/{REPO}/issues/events?per_page=30")
+    expected = sorted(event_data[REPO]["events"], key=lambda e: (e["created_at"], e["id"]))
+    assert [e["id"] for e in events] == [e["id"] for e in reversed(expected)]
+    assert set(responses[0].links) == {"next", "last"}
+    assert set(responses[-1].links) == {"prev", "first"}
+    issues = {issue["number"]: issue for issue in event_data[REPO]["issues"]}
+    assert events[0]["issue"] == issues[events[0]["issue"]["number"]]  # the issue as it is now
+    # No `since` and no sort: GitHub ignores them on this list.
+    same, _ = walk(client, f"/repos/{REPO}/issues/events?per_page=30&since=2030-01-01T00:00:00Z")
+    assert [e["id"] for e in same] == [e["id"] for e in events]
+
+
+def test_repository_events_refuse_pages_past_the_cap_with_githubs_message(serve, event_data):
+    _fake, client = serve(data=event_data, events_offset_cap=60)
+    events, responses = walk(client, f"/repos/{REPO}/issues/events?per_page=30")
+    assert len(events) == 60 and "next" not in responses[-1].links  # the cap looks like an end
+    refused = client.get(f"/repos/{REPO}/issues/events?per_page=30&page=3")
+    assert refused.status_code == 422
+    assert refused.json()["message"] == EVENTS_CAP_MESSAGE
+    assert refused.links["last"]["url"].endswith("page=2")
+
+
+def test_issue_events_are_oldest_first_without_the_issue_and_revalidate(serve, event_data):
+    fake, client = serve(data=event_data)
+    number = Counter(e["issue"]["number"] for e in event_data[REPO]["events"]).most_common(1)[0][0]
+    first = client.get(f"/repos/{REPO}/issues/{number}/events?per_page=100")
+    events = first.json()
+    assert events and all("issue" not in e for e in events)
+    assert [e["created_at"] for e in events] == sorted(e["created_at"] for e in events)
+    again = client.get(
+        f"/repos/{REPO}/issues/{number}/events?per_page=100",
+        headers={"If-None-Match": first.headers["ETag"]},
+    )
+    assert again.status_code == 304 and fake.stats["not_modified"] == 1
+    assert client.get(f"/repos/{REPO}/issues/999999/events").status_code == 404
+
+
+def test_a_new_event_goes_on_top_and_changes_the_first_page(serve, event_data):
+    fake, client = serve(data=event_data)
+    first = client.get(f"/repos/{REPO}/issues/events?per_page=100")
+    added = fake.add_event(
+        REPO, {"event": "labeled", "issue": {"number": 5}, "label": {"name": "x"}}
+    )
+    again = client.get(
+        f"/repos/{REPO}/issues/events?per_page=100",
+        headers={"If-None-Match": first.headers["ETag"]},
+    )
+    assert again.status_code == 200 and again.json()[0]["id"] == added["id"]
+    assert added["id"] > max(e["id"] for e in event_data[REPO]["events"])
+    assert again.json()[0]["created_at"] >= first.json()[0]["created_at"]

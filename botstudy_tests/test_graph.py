@@ -9,6 +9,7 @@ import pytest
 
 from botstudy_assets.defs.coding import checks as coding
 from botstudy_assets.defs.detection import checks as detection
+from botstudy_assets.defs.interactions import checks as interactions
 from botstudy_assets.defs.mining import checks as mining
 from botstudy_assets.defs.reporting import checks as reporting
 from botstudy_assets.defs.resources import WarehouseResource
@@ -62,6 +63,43 @@ CONTRACT = {
     "coded_labels": {"repo", "number", "category", "rater"},
     "agreement_metrics": {"rater_a", "rater_b", "category", "metric", "value", "n"},
     "category_summary": {"category", "bots", "libraries", "issue_count", "issue_proportion_pct"},
+    "raw_issue_events": {
+        "repo",
+        "event_id",
+        "issue_number",
+        "event",
+        "actor_login",
+        "actor_type",
+        "label_name",
+        "created_at",
+        "via_app",
+        "state_reason",
+        "raw_json",
+        "source",
+        "mined_at",
+    },
+    "bot_actions": {"repo", "number", "bot", "action", "created_at", "label_name", "comment_id"},
+    "issue_closures": {"repo", "number", "closer_role", "state_reason", "reopened"},
+    "stale_policy": {
+        "repo",
+        "bot",
+        "n_marked",
+        "mark_after_days_median",
+        "close_after_days_median",
+        "n_closed_by_bot",
+        "n_unmarked",
+        "n_reopened_after_close",
+        "eras",
+    },
+    "bot_reactions": {
+        "bot",
+        "reply_latency_hours",
+        "reply_by_author",
+        "friction_markers",
+        "reactions_minus1",
+    },
+    "bot_timeline": {"repo", "bot", "month", "posts", "actions", "threads", "first_activity"},
+    "bot_effects": {"metric", "analysis", "estimate", "ci_low", "ci_high", "interpretation"},
 }
 
 
@@ -209,6 +247,34 @@ CORRUPTIONS = [
         "category = 'stale'",
     ),
     (reporting.category_summary_valid, "DELETE FROM category_summary WHERE category = 'license'"),
+    (
+        interactions.raw_issue_events_valid,
+        "INSERT INTO raw_issue_events SELECT * REPLACE (NULL AS actor_login, event_id + 1 AS "
+        "event_id) FROM raw_issue_events WHERE event_id = (SELECT max(event_id) FROM "
+        "raw_issue_events)",
+    ),
+    (
+        interactions.bot_actions_valid,
+        "UPDATE bot_actions SET action = 'telepathy' WHERE rowid = 0",
+    ),
+    (
+        interactions.issue_closures_valid,
+        "UPDATE issue_closures SET closer_role = 'cat' WHERE rowid = 0",
+    ),
+    (
+        interactions.stale_policy_valid,
+        "UPDATE stale_policy SET n_unmarked = n_unmarked + 1 WHERE rowid = 0",
+    ),
+    (
+        interactions.stale_policy_valid,
+        "UPDATE stale_policy SET mark_after_days_median = -3 WHERE rowid = 0",
+    ),
+    (interactions.bot_reactions_valid, "DELETE FROM bot_reactions WHERE rowid = 0"),
+    (interactions.bot_timeline_valid, "UPDATE bot_timeline SET posts = posts + 1 WHERE rowid = 0"),
+    (
+        interactions.bot_effects_valid,
+        "UPDATE bot_effects SET estimate = ci_high + 1 WHERE ci_high IS NOT NULL",
+    ),
 ]
 
 

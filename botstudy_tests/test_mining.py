@@ -1,16 +1,24 @@
 """The miner against the loopback fake GitHub: fewest requests, nothing lost, cheap refresh."""
 
+import math
 import threading
 
 import pytest
 
 from botstudy_assets.defs.resources import COMMENTS_WINDOW_ITEMS
-from botstudy_assets.lib.endpoints import COMMENTS, ISSUES, Endpoint
+from botstudy_assets.lib.endpoints import COMMENTS, EVENTS, ISSUES, Endpoint
+from botstudy_assets.lib.events_walk import EventsWalk
 from botstudy_assets.lib.github import GitHubAuthError, GitHubClient, GitHubNotFound
 from botstudy_assets.lib.raw_store import Target, ensure_tables
 from botstudy_assets.lib.storage import Warehouse
 from botstudy_assets.lib.walk import EndpointWalk, RepoReport
-from botstudy_dev.fake_github import FakeGitHub, bulk_corpus, minimum_requests
+from botstudy_dev.fake_github import (
+    FakeGitHub,
+    add_bulk_events,
+    bulk_corpus,
+    minimum_event_requests,
+    minimum_requests,
+)
 from botstudy_tests.harness import github_env, materialize
 
 REPOS = ["acme/alpha", "acme/beta", "acme/gamma"]
@@ -307,3 +315,162 @@ def test_token_never_reaches_logs_or_tables(tmp_path, caplog):
     assert TOKEN not in caplog.text
     assert TOKEN.encode() not in (tmp_path / "botstudy.duckdb").read_bytes()
     assert threading.active_count() < 50
+
+
+# ------------------------------------------------------------------------------ issue events
+
+
+def event_corpus(issues: int, per_issue: float, seed: int, repos=REPOS[:1]) -> dict:
+    return add_bulk_events(
+        bulk_corpus(repos, issues_per_repo=issues, comments_per_issue=0.0, seed=seed),
+        per_issue,
+        seed=seed,
+    )
+
+
+def mine_events_of(server, store, repo=REPOS[0], log=lambda message: None, **kwargs):
+    """The issues walk (the events fallback reads raw_issues), then the events walk."""
+    with client(server, **kwargs) as api:
+        walk(api, store, repo, ISSUES, window_items=None)
+        before = server.stats["counted"]
+        report = EventsWalk(api, store, Target(repo, EVENTS, "github", api.api_url), log=log).run()
+        return report, server.stats["counted"] - before
+
+
+def stored_events(store: Warehouse) -> tuple[int, int]:
+    return (
+        store.scalar("SELECT count(*) FROM raw_issue_events"),
+        store.scalar("SELECT count(DISTINCT (repo, event_id)) FROM raw_issue_events"),
+    )
+
+
+def test_events_walk_stores_every_event_once_with_one_request_per_page(tmp_path):
+    corpus = event_corpus(400, 3.0, seed=31)
+    store = warehouse(tmp_path)
+    with FakeGitHub(corpus, token=TOKEN) as server:
+        report, counted = mine_events_of(server, store)
+        served = {event["id"] for event in server.events(REPOS[0])}
+        assert counted == minimum_event_requests(corpus)
+        assert stored_events(store) == (len(served), len(served))
+        assert report.fallback_issues == 0 or len(served) % 100 == 0
+        # Nothing new: one conditional request, answered by a free 304.
+        server.reset_stats()
+        with client(server) as api:
+            target = Target(REPOS[0], EVENTS, "github", api.api_url)
+            again = EventsWalk(api, store, target, log=lambda m: None).run()
+        assert server.stats["requests"] == 1 and server.stats["not_modified"] == 1
+        assert again.counted_requests == 0
+    rows = store.query(
+        "SELECT event, label_name, actor_login, state_reason FROM raw_issue_events "
+        "WHERE event IN ('labeled', 'closed')"
+    )
+    assert rows.filter(rows["event"] == "labeled")["label_name"].null_count() == 0
+    assert set(rows.filter(rows["event"] == "closed")["state_reason"].drop_nulls()) <= {
+        "completed",
+        "not_planned",
+    }
+    # raw_json keeps the event whole but only the keys of its embedded issue.
+    issue_keys = store.scalar("SELECT json_keys(raw_json->'issue') FROM raw_issue_events LIMIT 1")
+    assert "number" in issue_keys and "body" not in issue_keys
+
+
+def test_events_refresh_reads_only_the_new_events(tmp_path):
+    corpus = event_corpus(300, 2.0, seed=32)
+    store = warehouse(tmp_path)
+    repo = REPOS[0]
+    with FakeGitHub(corpus, token=TOKEN) as server:
+        mine_events_of(server, store)
+        for number in range(1, 151):  # 150 new events: two pages reach the horizon
+            server.add_event(
+                repo,
+                {
+                    "event": "labeled",
+                    "issue": {"number": number},
+                    "label": {"name": "x"},
+                    "actor": None,
+                },
+            )
+        server.reset_stats()
+        with client(server) as api:
+            EventsWalk(
+                api, store, Target(repo, EVENTS, "github", api.api_url), log=lambda m: None
+            ).run()
+        assert server.stats["counted"] == 2
+        server.update_issue(repo, 150, title="edited, no new event")
+        server.reset_stats()
+        with client(server) as api:
+            EventsWalk(
+                api, store, Target(repo, EVENTS, "github", api.api_url), log=lambda m: None
+            ).run()
+        # The first page embeds the edited issue: read once, the horizon is on it.
+        assert server.stats["counted"] == 1
+        served = {event["id"] for event in server.events(repo)}
+    assert stored_events(store) == (len(served), len(served))
+    assert store.scalar("SELECT count(*) FROM raw_issue_events WHERE actor_login = 'ghost'") >= 150
+
+
+def test_killed_events_walk_resumes_and_misses_nothing_made_meanwhile(tmp_path):
+    corpus = event_corpus(500, 2.0, seed=33)
+    store = warehouse(tmp_path)
+    repo = REPOS[0]
+    with FakeGitHub(corpus, token=TOKEN) as server:
+        with client(server) as api:
+            walk(api, store, repo, ISSUES, window_items=None)
+            original, calls = api.get_page, {"n": 0}
+
+            def dying(url, etag=None):
+                if "/issues/events" in url:
+                    calls["n"] += 1
+                    if calls["n"] == 4:
+                        raise KeyboardInterrupt("killed")
+                return original(url, etag)
+
+            api.get_page = dying
+            with pytest.raises(KeyboardInterrupt):
+                EventsWalk(
+                    api, store, Target(repo, EVENTS, "github", api.api_url), log=lambda m: None
+                ).run()
+        assert stored_events(store)[0] == 300
+        for number in range(1, 31):  # made while no run was going: older events shift down
+            server.add_event(repo, {"event": "closed", "issue": {"number": number}, "actor": None})
+        server.reset_stats()
+        report, counted = mine_events_of(server, store)
+        served = {event["id"] for event in server.events(repo)}
+        remaining = math.ceil((len(served) - 300) / 100)  # the 30 new ones push the rest down
+        assert counted <= remaining + 1  # the resumed pages, then the new ones from page 1
+    assert stored_events(store) == (len(served), len(served))
+    assert report.items_updated <= 100 + 30  # re-read events: the shift, and page 1's horizon
+
+
+@pytest.mark.parametrize("cap", [300, 1000])
+def test_events_beyond_the_lists_reach_come_from_each_issues_list(tmp_path, cap):
+    """GitHub refuses pages past a cap (422) or ends the list on a full page: events older than
+    the oldest one read come from the per-issue lists of the issues that can have them."""
+    corpus = event_corpus(300, 3.0, seed=34)
+    events = corpus[REPOS[0]]["events"]
+    del events[len(events) - len(events) % 100 :]  # a list that really ends on a full page
+    store = warehouse(tmp_path)
+    messages = []
+    with FakeGitHub(corpus, token=TOKEN, events_offset_cap=cap) as server:
+        report, counted = mine_events_of(server, store, log=messages.append)
+        served = {event["id"] for event in server.events(REPOS[0])}
+        reached = store.scalar("SELECT reached_at FROM events_state")
+        older = store.scalar("SELECT count(*) FROM raw_issues WHERE created_at <= ?", [reached])
+    assert stored_events(store) == (len(served), len(served))
+    assert report.fallback_issues == older
+    pages = min(cap, len(served)) // 100
+    # The capped last page offers no `next`, so the refused page is never asked for.
+    assert counted == pages + older
+    if cap >= len(served):
+        assert older <= 3  # only issues older than the oldest event: the list really ended
+    assert any("each issue's list" in m or "full page" in m for m in messages)
+
+
+def test_events_faults_are_retried_and_a_deleted_actor_is_ghost(tmp_path):
+    corpus = event_corpus(300, 2.0, seed=35)
+    store = warehouse(tmp_path)
+    with FakeGitHub(corpus, token=TOKEN, fault_rate=0.1, retry_after=0, seed=3) as server:
+        mine_events_of(server, store)
+        assert server.stats["faults"] > 0
+        served = {event["id"] for event in server.events(REPOS[0])}
+    assert stored_events(store) == (len(served), len(served))

@@ -1,4 +1,4 @@
-"""GitHub REST JSON -> rows of `raw_issues` and `raw_issue_comments`.
+"""GitHub REST JSON -> rows of `raw_issues`, `raw_issue_comments` and `raw_issue_events`.
 
 The embedded sample and live GitHub answers go through these same functions, so the sample
 exercises exactly the code that live data does. Items that lack what a row needs are returned as
@@ -18,6 +18,21 @@ import polars as pl
 
 GHOST_LOGIN = "ghost"  # GitHub shows deleted accounts as @ghost; the API may send a null user
 _ISSUE_URL_NUMBER = re.compile(r"/issues/(\d+)$")
+# The reactions rollup GitHub embeds in issues and comments, as columns (GitHub key -> column).
+REACTIONS = {
+    "total_count": "reactions_total",
+    "+1": "reactions_plus1",
+    "-1": "reactions_minus1",
+    "laugh": "reactions_laugh",
+    "hooray": "reactions_hooray",
+    "confused": "reactions_confused",
+    "heart": "reactions_heart",
+    "rocket": "reactions_rocket",
+    "eyes": "reactions_eyes",
+}
+REACTION_SCHEMA = dict.fromkeys(REACTIONS.values(), pl.Int64)
+# What an event keeps of the issue GitHub embeds in it (the issue itself is in raw_issues).
+_EVENT_ISSUE_KEYS = ("id", "node_id", "number", "url", "html_url", "pull_request")
 
 ISSUE_SCHEMA = {
     "repo": pl.String,
@@ -40,6 +55,7 @@ ISSUE_SCHEMA = {
     "labels": pl.List(pl.String),
     "html_url": pl.String,
     "raw_json": pl.String,
+    **REACTION_SCHEMA,
 }
 
 COMMENT_SCHEMA = {
@@ -54,6 +70,26 @@ COMMENT_SCHEMA = {
     "created_at": pl.Datetime("us"),
     "updated_at": pl.Datetime("us"),
     "html_url": pl.String,
+    "raw_json": pl.String,
+    **REACTION_SCHEMA,
+}
+
+EVENT_SCHEMA = {
+    "repo": pl.String,
+    "event_id": pl.Int64,
+    "issue_number": pl.Int64,
+    "event": pl.String,
+    "actor_login": pl.String,
+    "actor_type": pl.String,
+    "via_app": pl.String,
+    "label_name": pl.String,
+    "assignee_login": pl.String,
+    "state_reason": pl.String,
+    "lock_reason": pl.String,
+    "rename_from": pl.String,
+    "rename_to": pl.String,
+    "commit_id": pl.String,
+    "created_at": pl.Datetime("us"),
     "raw_json": pl.String,
 }
 
@@ -82,8 +118,8 @@ def parse_timestamp(value: Any, name: str, *, required: bool = True) -> dt.datet
     return parsed
 
 
-def _author(item: dict[str, Any]) -> tuple[str, str]:
-    user = item.get("user")
+def _author(item: dict[str, Any], key: str = "user") -> tuple[str, str]:
+    user = item.get(key)
     if not isinstance(user, dict) or not user.get("login"):
         return GHOST_LOGIN, "User"
     return str(user["login"]), str(user.get("type") or "User")
@@ -108,6 +144,20 @@ def _text(value: Any) -> str | None:
     if value is None:
         return None
     return str(value).replace("\x00", "\ufffd")
+
+
+def _reactions(item: dict[str, Any]) -> dict[str, int | None]:
+    """The rollup as columns; None where GitHub sent none (older API answers, some mirrors)."""
+    rollup = item.get("reactions")
+    rollup = rollup if isinstance(rollup, dict) else {}
+    return {
+        column: value if isinstance(value := rollup.get(key), int) else None
+        for key, column in REACTIONS.items()
+    }
+
+
+def _login_of(value: Any) -> str | None:
+    return str(value["login"]) if isinstance(value, dict) and value.get("login") else None
 
 
 def issue_row(repo: str, item: dict[str, Any]) -> dict[str, Any]:
@@ -139,6 +189,7 @@ def issue_row(repo: str, item: dict[str, Any]) -> dict[str, Any]:
         "labels": [name for name in labels if name],
         "html_url": item.get("html_url"),
         "raw_json": json.dumps(item, ensure_ascii=False),
+        **_reactions(item),
     }
 
 
@@ -161,6 +212,48 @@ def comment_row(repo: str, item: dict[str, Any]) -> dict[str, Any]:
         "created_at": parse_timestamp(item.get("created_at"), "created_at"),
         "updated_at": parse_timestamp(item.get("updated_at"), "updated_at"),
         "html_url": item.get("html_url"),
+        "raw_json": json.dumps(item, ensure_ascii=False),
+        **_reactions(item),
+    }
+
+
+def event_row(repo: str, item: dict[str, Any], number: int | None = None) -> dict[str, Any]:
+    """One issue event. The repository-wide list embeds the whole issue in every event; only its
+    keys are kept in raw_json (a copy of every issue body per event would dwarf the table). The
+    per-issue list embeds no issue: its walk passes the `number`."""
+    if not isinstance(item, dict):
+        raise MalformedItem(f"expected an object, got {type(item).__name__}")
+    issue = item.get("issue")
+    if isinstance(issue, dict):
+        number = issue.get("number") if isinstance(issue.get("number"), int) else number
+        item = {**item, "issue": {key: issue[key] for key in _EVENT_ISSUE_KEYS if key in issue}}
+    if number is None:
+        raise MalformedItem("missing issue.number")
+    kind = item.get("event")
+    if not isinstance(kind, str) or not kind:
+        raise MalformedItem("missing event")
+    login, actor_type = _author(item, "actor")
+    label, rename = item.get("label"), item.get("rename")
+    label, rename = (
+        (label if isinstance(label, dict) else {}),
+        (rename if isinstance(rename, dict) else {}),
+    )
+    return {
+        "repo": repo,
+        "event_id": _required_int(item, "id"),
+        "issue_number": int(number),
+        "event": kind,
+        "actor_login": login,
+        "actor_type": actor_type,
+        "via_app": _via_app(item),
+        "label_name": _text(label.get("name")),
+        "assignee_login": _login_of(item.get("assignee")),
+        "state_reason": item.get("state_reason"),
+        "lock_reason": item.get("lock_reason"),
+        "rename_from": _text(rename.get("from")),
+        "rename_to": _text(rename.get("to")),
+        "commit_id": item.get("commit_id"),
+        "created_at": parse_timestamp(item.get("created_at"), "created_at"),
         "raw_json": json.dumps(item, ensure_ascii=False),
     }
 

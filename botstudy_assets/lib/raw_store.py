@@ -13,7 +13,13 @@ from dataclasses import dataclass
 import duckdb
 
 from . import parsing
-from .endpoints import ENDPOINTS, STATE_DDL, Endpoint
+from .endpoints import (
+    ENDPOINTS,
+    EVENTS_STATE_DDL,
+    STATE_DDL,
+    Endpoint,
+    reaction_backfill_sql,
+)
 from .settings import library_name
 from .storage import Warehouse, frame_of
 
@@ -50,8 +56,26 @@ class WalkState:
 
 def ensure_tables(warehouse: Warehouse) -> None:
     with warehouse.transaction() as con:
-        for ddl in (*(endpoint.ddl for endpoint in ENDPOINTS), STATE_DDL):
+        for ddl in (*(endpoint.ddl for endpoint in ENDPOINTS), STATE_DDL, EVENTS_STATE_DDL):
             con.execute(ddl)
+        for endpoint in ENDPOINTS:
+            _add_columns(con, endpoint)
+
+
+def _add_columns(con: duckdb.DuckDBPyConnection, endpoint: Endpoint) -> None:
+    """Columns added after a table's first release, filled from the stored raw JSON, so a file
+    mined by an older botstudy gains them without mining again."""
+    present = {
+        name
+        for (name,) in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ?",
+            [endpoint.table],
+        ).fetchall()
+    }
+    for column in endpoint.added_columns:
+        if column not in present:
+            con.execute(f"ALTER TABLE {endpoint.table} ADD COLUMN {column} BIGINT")
+            con.execute(reaction_backfill_sql(endpoint.table, column))
 
 
 def upsert_page(con: duckdb.DuckDBPyConnection, target: Target, rows: list[dict]) -> int:
@@ -141,3 +165,5 @@ def forget_other_sources(warehouse: Warehouse, target: Target) -> None:
                 "DELETE FROM mining_state WHERE repo = ? AND endpoint = ?",
                 [repo, target.endpoint.name],
             )
+            if target.endpoint.name == "events":
+                con.execute("DELETE FROM events_state WHERE repo = ?", [repo])

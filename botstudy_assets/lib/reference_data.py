@@ -306,3 +306,49 @@ def load_keywords(path: Path) -> KeywordSettings:
     if not path.exists():
         return KeywordSettings()
     return _load(path, KeywordSettings)
+
+
+# ------------------------------------------------------------------------- friction lexicon
+
+
+class FrictionMarker(_Strict):
+    name: str
+    description: str = ""
+    patterns: list[str] = pydantic.Field(min_length=1)
+
+    @pydantic.field_validator("patterns")
+    @classmethod
+    def _compile(cls, patterns: list[str]) -> list[str]:
+        return [_check_regex(pattern) for pattern in patterns]
+
+    @cached_property
+    def compiled(self) -> re.Pattern[str]:
+        return re.compile("|".join(f"(?:{p})" for p in self.patterns), re.IGNORECASE)
+
+
+class FrictionLexicon(_Strict):
+    """Markers of friction in replies to bots, and the labels that mark an issue stale."""
+
+    version: int
+    reply_window_days: float = pydantic.Field(30, gt=0)
+    stale_labels: list[str] = pydantic.Field(min_length=1)
+    markers: list[FrictionMarker] = pydantic.Field(min_length=1)
+
+    @pydantic.model_validator(mode="after")
+    def _unique(self) -> FrictionLexicon:
+        _no_duplicates([marker.name for marker in self.markers], "marker name")
+        return self
+
+    @cached_property
+    def stale_label_set(self) -> frozenset[str]:
+        return frozenset(label.lower() for label in self.stale_labels)
+
+    def markers_in(self, text: str | None) -> list[str]:
+        """The names of the markers a post contains, in lexicon order."""
+        if not text:
+            return []
+        return [marker.name for marker in self.markers if marker.compiled.search(text)]
+
+
+def load_friction_lexicon(path: Path) -> FrictionLexicon:
+    return _load(path, FrictionLexicon)

@@ -8,6 +8,7 @@ from pathlib import Path
 import polars as pl
 
 from . import paper
+from .beyond import render_section, write_figures
 from .detection import UNNAMED_BOT
 from .labelfiles import AUTO
 from .markdown import md_table
@@ -247,9 +248,11 @@ def write_study_report(
     by_library: pl.DataFrame,
     agreement: pl.DataFrame,
     decisions: pl.DataFrame,
+    beyond: dict[str, pl.DataFrame] | None = None,
 ) -> tuple[Path, dict[str, str], str]:
     """Write the figures and the markdown report under the reports folder; returns the report's
-    path, the figures by name and the report's text."""
+    path, the figures by name and the report's text. `beyond` (the interaction tables by name)
+    adds the section "Beyond the paper" with its figures."""
     out = study.reports_path
     out.mkdir(parents=True, exist_ok=True)
     figures = {
@@ -257,6 +260,19 @@ def write_study_report(
         FIGURE_BY_LIBRARY: str(plot_by_library(by_library, out / "figure2_by_library.png")),
     }
     text = render_report(study, funnel, summary, agreement, decisions, figures)
+    if beyond is not None:
+        extra = write_figures(
+            out, beyond["bot_timeline"], beyond["stale_policy"], beyond["bot_reactions"]
+        )
+        text += "\n" + render_section(
+            beyond["bot_timeline"],
+            beyond["stale_policy"],
+            beyond["bot_reactions"],
+            beyond["issue_closures"],
+            beyond["bot_effects"],
+            extra,
+        )
+        figures |= extra
     report = out / "botstudy_report.md"
     report.write_text(text, encoding="utf-8")
     return report, figures, text

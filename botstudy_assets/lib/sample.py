@@ -69,6 +69,8 @@ def load_sample(
             con.execute(
                 "DELETE FROM mining_state WHERE repo = ? AND endpoint = ?", [repo, endpoint.name]
             )
+            if endpoint.name == "events":  # a later walk from GitHub must start afresh
+                con.execute("DELETE FROM events_state WHERE repo = ?", [repo])
             target = Target(repo, endpoint, "sample", "", until)
             written = upsert_page(con, target, kept)
             reports.append(

@@ -141,3 +141,7 @@ class Study:
     @property
     def keywords_file(self) -> Path:
         return self.data_path / "keywords.yaml"
+
+    @property
+    def friction_file(self) -> Path:
+        return self.data_path / "friction_lexicon.yaml"

@@ -54,6 +54,7 @@ class RepoReport:
     rate_limit_waits: int = 0
     rate_remaining: int | None = None
     window_restarts: int = 0
+    fallback_issues: int = 0  # issue events: issues whose own list was read (see events_walk)
     seconds: float = 0.0
     error: str | None = None
 

@@ -1,5 +1,6 @@
-"""Stage 1, mining: `raw_issues` and `raw_issue_comments`, from the embedded sample or GitHub,
-one partition per repository (see `lib/walk.py` for how GitHub is walked)."""
+"""Stage 1, mining: `raw_issues`, `raw_issue_comments` and `raw_issue_events`, from the embedded
+sample or GitHub, one partition per repository (see `lib/walk.py` and `lib/events_walk.py` for
+how GitHub is walked)."""
 
 import dagster as dg
 import polars as pl
@@ -7,7 +8,8 @@ import polars as pl
 from botstudy_assets.defs.common import md
 from botstudy_assets.defs.mining.partitions import REPOSITORIES, partition_repos
 from botstudy_assets.defs.resources import GitHubResource, StudyResource, WarehouseResource
-from botstudy_assets.lib.endpoints import COMMENTS, ISSUES, Endpoint
+from botstudy_assets.lib.endpoints import COMMENTS, EVENTS, ISSUES, Endpoint
+from botstudy_assets.lib.events_walk import mine_events
 from botstudy_assets.lib.raw_store import Target, ensure_tables
 from botstudy_assets.lib.sample import load_sample
 from botstudy_assets.lib.storage import Warehouse
@@ -38,10 +40,24 @@ def _mine(
     log = context.log.info
     log(
         f"mining {endpoint.name} of {', '.join(repos)} from {study.source}"
-        + (f", issues created before {study.until_day}" if study.until else "")
+        + (
+            f", issues created before {study.until_day}"
+            if study.until and endpoint is not EVENTS
+            else ""
+        )
     )
+    # Issue events are never filtered by BOTSTUDY_UNTIL: the raw tables keep what was mined.
+    until = None if endpoint is EVENTS else study.until
     if study.source == "sample":
-        reports = load_sample(study.sample_dir, warehouse, repos, endpoint, study.until)
+        reports = load_sample(study.sample_dir, warehouse, repos, endpoint, until)
+    elif endpoint is EVENTS:
+        reports = mine_events(
+            lambda: github.client(log),
+            warehouse,
+            [Target(repo, endpoint, "github", github.api_url) for repo in repos],
+            max_concurrent=github.max_concurrent_repos,
+            log=log,
+        )
     else:
         targets = [Target(repo, endpoint, "github", github.api_url, study.until) for repo in repos]
         reports = mine_repositories(
@@ -121,3 +137,22 @@ def raw_issue_comments(
     """Every issue and pull-request conversation comment, one row per (repo, comment_id), with
     GitHub's raw JSON."""
     return _mine(context, study, github, warehouse, COMMENTS)
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"github", "duckdb"},
+    deps=[raw_issues],
+    partitions_def=REPOSITORIES,
+    pool="github",
+)
+def raw_issue_events(
+    context: dg.AssetExecutionContext,
+    study: StudyResource,
+    github: GitHubResource,
+    warehouse: WarehouseResource,
+) -> dg.MaterializeResult:
+    """Every issue event (labeled, closed, reopened, assigned, locked, renamed, …) of the
+    studied repositories, one row per (repo, event_id), with GitHub's raw JSON; newest first
+    from the repository list, older ones beyond its reach from each issue's list."""
+    return _mine(context, study, github, warehouse, EVENTS)

@@ -13,12 +13,19 @@ from botstudy_assets.lib.reference_data import load_codebook
 from botstudy_assets.lib.report import FIGURE_CATEGORIES, summarize_categories, write_study_report
 
 GROUP = "reporting"
+# The interaction tables behind the section "Beyond the paper".
+BEYOND = ["bot_timeline", "stale_policy", "bot_reactions", "issue_closures", "bot_effects"]
 
 BY_LIBRARY_SQL = """
 SELECT r.library, f.category, count(DISTINCT (f.repo, f.number)) AS issues
 FROM final_labels f JOIN raw_issues r USING (repo, number)
 WHERE f.category IS NOT NULL GROUP BY ALL
 """
+
+
+def _embedded(path: str, title: str) -> dg.MetadataValue:
+    image = base64.b64encode(Path(path).read_bytes()).decode()
+    return dg.MetadataValue.md(f"![{title}](data:image/png;base64,{image})")
 
 
 @dg.asset(
@@ -51,6 +58,7 @@ def category_summary(study: StudyResource, warehouse: WarehouseResource) -> dg.M
         "bot_funnel",
         "candidate_decisions",
         "review_sheet",
+        *BEYOND,
     ],
     kinds={"matplotlib", "markdown"},
 )
@@ -65,6 +73,7 @@ def study_report(study: StudyResource, warehouse: WarehouseResource) -> dg.Mater
         by_library=db.query(BY_LIBRARY_SQL),
         agreement=db.query("SELECT * FROM agreement_metrics"),
         decisions=db.query("SELECT basis, is_true_positive FROM candidate_decisions"),
+        beyond={name: db.query(f"SELECT * FROM {name}") for name in BEYOND},
     )
     files = [report, *map(Path, figures.values()), settings.reports_path / "review_sheet.csv"]
     table = pl.DataFrame(
@@ -81,6 +90,11 @@ def study_report(study: StudyResource, warehouse: WarehouseResource) -> dg.Mater
             "dagster/row_count": table.height,
             "report": dg.MetadataValue.path(str(report.resolve())),
             "figure_2": dg.MetadataValue.md(f"![Figure 2](data:image/png;base64,{image})"),
+            **{
+                name.removeprefix("Beyond: ").replace(" ", "_"): _embedded(figures[name], name)
+                for name in figures
+                if name.startswith("Beyond")
+            },
             "report_preview": dg.MetadataValue.md(text[:20000]),
         }
     )

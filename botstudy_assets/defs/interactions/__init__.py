@@ -1,0 +1,1 @@
+"""The interactions stage: what bots do to issues and to people (beyond the paper)."""
