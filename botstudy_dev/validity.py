@@ -8,6 +8,7 @@ compared with the adjudicated labels. Used by `benchmarks/validity_benchmark.py`
 from __future__ import annotations
 
 import math
+import re
 import tempfile
 from collections import Counter
 from collections.abc import Iterable
@@ -229,3 +230,49 @@ def errors(devset: DevSet, pred: Prediction) -> list[dict]:
             }
         )
     return rows
+
+
+# ------------------------------------------------------------------- the keyword step
+
+# A word, @-mention or login ending in "bot(s)" or "[bot]"; robot and cobot end so without being
+# about bots (the paper's keyword step, written independently of botstudy's matcher).
+SAYS_BOT = re.compile(r"(?<![\w.@-])@?[\w.-]*(bots?(\[bot\])?|\[bot\])(?![a-z0-9])", re.IGNORECASE)
+NOT_BOT_WORDS = {"robot", "robots", "microrobot", "nanorobot", "cobot", "cobots"}
+
+
+def says_bot(text: str | None) -> bool:
+    return any(
+        re.split(r"[-_.]", m.group(0).lower().lstrip("@"))[-1] not in NOT_BOT_WORDS
+        for m in SAYS_BOT.finditer(text or "")
+    )
+
+
+def thread_says_bot(thread: dict) -> bool:
+    return any(
+        says_bot(text)
+        for text in [thread.get("title")]
+        + [post.get("body") for post in thread.get("posts") or []]
+        + [post.get("author") for post in thread.get("posts") or []]
+    )
+
+
+def subset(devset: DevSet, split: str) -> DevSet:
+    threads = [t for t in devset.threads if t.get("split") == split]
+    keys = {(t["repo"], t["number"]) for t in threads}
+    return DevSet(
+        threads,
+        {k: v for k, v in devset.labels.items() if k in keys},
+        {r: {k: v for k, v in labels.items() if k in keys} for r, labels in devset.raters.items()},
+    )
+
+
+def keyword_channel_check(devset: DevSet, pred: Prediction) -> dict:
+    """The keyword channel flags exactly the threads with a word or login ending in "bot"."""
+    expected = {(t["repo"], t["number"]) for t in devset.threads if thread_says_bot(t)}
+    flagged = {k for k in devset.labels if "keyword" in pred.channels.get(k, set())}
+    return {
+        "says_bot": len(expected),
+        "flagged": len(flagged),
+        "missed": sorted(f"{r}#{n}" for r, n in expected - flagged),
+        "extra": sorted(f"{r}#{n}" for r, n in flagged - expected),
+    }

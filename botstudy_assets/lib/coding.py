@@ -152,7 +152,10 @@ class AutoCoder:
                     hit.weak,
                 )
                 for hit in self.tracer.in_text(
-                    text, pull_request=pull_request, by_bot=is_bot or unknown
+                    text,
+                    pull_request=pull_request,
+                    by_bot=is_bot or unknown,
+                    title=post["location"] == "title",
                 )
                 if hit.category
             ]
@@ -166,7 +169,8 @@ class AutoCoder:
                 if mentioned:
                     entry = self.registry.by_name.get(mentioned[0])
                     # A bot's usual task is its work here only when the person addresses it.
-                    fallback = entry if entry and _addresses(text, entry) else None
+                    addressed = entry and (post["location"] == "title" or _addresses(text, entry))
+                    fallback = entry if addressed else None
                     labels += self._labels(
                         text, post, mentioned[0], fallback=fallback, discussed=True
                     )
@@ -177,20 +181,21 @@ class AutoCoder:
     ) -> list[Label]:
         fired = code_post(text, self.codebook)
         prefix = "discussed: " if discussed else ""
-        if fired:
-            return [
-                Label(
-                    name,
-                    bot,
-                    prefix + rule,
-                    post["location"],
-                    post["post_id"],
-                    snippet(text, *_first_match_span(strip_code(text), rule, self.codebook)),
-                )
-                for name, rule in fired.items()
-            ]
-        if fallback is not None and len(fallback.tasks) == 1:
-            return [
+        labels = [
+            Label(
+                name,
+                bot,
+                prefix + rule,
+                post["location"],
+                post["post_id"],
+                snippet(text, *_first_match_span(strip_code(text), rule, self.codebook)),
+            )
+            for name, rule in fired.items()
+        ]
+        # A bot with one task does it whenever it posts (a Copybara account's post is a mirrored
+        # change, whatever it says); in a person's words it is the work only when nothing else is.
+        if fallback is not None and len(fallback.tasks) == 1 and (not discussed or not fired):
+            labels.append(
                 Label(
                     fallback.tasks[0],
                     bot,
@@ -199,8 +204,8 @@ class AutoCoder:
                     post["post_id"],
                     snippet(text, 0, 0, 120),
                 )
-            ]
-        return []
+            )
+        return labels
 
 
 def auto_labels(
@@ -219,8 +224,10 @@ def auto_labels(
         seen = set()
         about = (meta or {}).get((repo, number), ThreadMeta())
         found = coder.code_thread(group.to_dicts(), about.labels, about.is_pull_request)
-        strong = [label for label in found if not label.weak]
-        for label in strong or found:
+        # Weak traces give their category only when the thread's text shows no other; a label
+        # (cla signed on every PR) is not reason to drop the CI that people discuss.
+        strong = [label for label in found if not label.weak and label.location != "labels"]
+        for label in found if not strong else [label for label in found if not label.weak]:
             if label.category in seen:
                 continue
             seen.add(label.category)
@@ -324,3 +331,90 @@ def agreement_frame(
     """Every pair of raters, per category and pooled (see `stats.agreement_rows`)."""
     rows = agreement_rows(codings, list(CATEGORIES), n_boot=n_boot, seed=seed)
     return pl.DataFrame(rows, schema=AGREEMENT_SCHEMA)
+
+
+DISAGREEMENT_SCHEMA = {
+    "rater": pl.String,
+    "repo": pl.String,
+    "number": pl.Int64,
+    "category": pl.String,
+    "auto": pl.Boolean,
+    "human": pl.Boolean,
+    "found_by_auto": pl.Boolean,
+    "title": pl.String,
+    "html_url": pl.String,
+    "auto_rule": pl.String,
+    "auto_evidence": pl.String,
+}
+CONFUSION_SCHEMA = {
+    "rater": pl.String,
+    "category": pl.String,
+    "both": pl.Int64,
+    "auto_only": pl.Int64,
+    "rater_only": pl.Int64,
+    "neither": pl.Int64,
+    "issues": pl.Int64,
+}
+
+
+def disagreement_rows(
+    auto: Coding,
+    humans: Mapping[str, Coding],
+    found: set[IssueKey],
+    auto_labels_frame: pl.DataFrame,
+    threads: pl.DataFrame,
+) -> pl.DataFrame:
+    """One row per (human rater, issue, category) where the automatic coder and that rater
+    differ, over every issue the rater coded (an issue the coder did not find as bot-related
+    counts as coded with none), with the coder's rule and evidence and a link to the thread."""
+    why = {
+        (row["repo"], row["number"], row["category"]): (row["rule"], row["evidence"])
+        for row in auto_labels_frame.iter_rows(named=True)
+    }
+    about = {
+        (row["repo"], row["number"]): (row["title"], row["html_url"])
+        for row in threads.iter_rows(named=True)
+    }
+    rows = []
+    for rater, coding in sorted(humans.items()):
+        for key, theirs in sorted(coding.items()):
+            ours = auto.get(key, frozenset())
+            for category in sorted(ours ^ theirs):
+                rule, evidence = why.get((*key, category), (None, None))
+                title, url = about.get(key, (None, None))
+                rows.append(
+                    {
+                        "rater": rater,
+                        "repo": key[0],
+                        "number": key[1],
+                        "category": category,
+                        "auto": category in ours,
+                        "human": category in theirs,
+                        "found_by_auto": key in found,
+                        "title": title,
+                        "html_url": url,
+                        "auto_rule": rule,
+                        "auto_evidence": evidence,
+                    }
+                )
+    return pl.DataFrame(rows, schema=DISAGREEMENT_SCHEMA)
+
+
+def confusion_by_category(auto: Coding, humans: Mapping[str, Coding]) -> pl.DataFrame:
+    """Per human rater and category, over the issues the rater coded: how often both, only the
+    automatic coder, only the rater, or neither gave the category."""
+    rows = []
+    for rater, coding in sorted(humans.items()):
+        for category in CATEGORIES:
+            cells = {"both": 0, "auto_only": 0, "rater_only": 0, "neither": 0}
+            for key, theirs in coding.items():
+                ours = category in auto.get(key, frozenset())
+                cell = {
+                    (True, True): "both",
+                    (True, False): "auto_only",
+                    (False, True): "rater_only",
+                    (False, False): "neither",
+                }
+                cells[cell[(ours, category in theirs)]] += 1
+            rows.append({"rater": rater, "category": category, **cells, "issues": len(coding)})
+    return pl.DataFrame(rows, schema=CONFUSION_SCHEMA)

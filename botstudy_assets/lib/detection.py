@@ -165,7 +165,10 @@ def collect_evidence(
             # A placeholder author (deleted account) may have been the bot itself.
             by_bot = author in bots or (author or "").lower() in PLACEHOLDER_LOGINS
             for trace in tracer.in_text(
-                text, pull_request=bool(post["is_pull_request"]), by_bot=by_bot
+                text,
+                pull_request=bool(post["is_pull_request"]),
+                by_bot=by_bot,
+                title=post["location"] == "title",
             ):
                 items.append(
                     Evidence(

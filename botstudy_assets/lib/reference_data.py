@@ -138,13 +138,15 @@ class Trace(_Strict):
     # `prose`: only outside code and quoted lines (a name that code or logs use in passing).
     where: Literal["anywhere", "prose"] = "anywhere"
     # `pull_request`: only in pull-request threads (e.g. CI results discussed on the change).
-    threads: Literal["any", "pull_request"] = "any"
+    threads: Literal["any", "pull_request", "issue"] = "any"
     # `bot`: a bot's own template, which counts when a bot posts it or a person quotes it in
     # reply; a person who posts it as their own words sends a canned message, not a bot's.
     who: Literal["anyone", "bot"] = "anyone"
     # `weak`: shows that a bot is involved, but gives its category only when nothing else in the
     # thread does (a PR that mentions its CI while it is about a coverage bot).
     strength: Literal["strong", "weak"] = "strong"
+    # `title`: only in the thread's title (a title that names CI is about CI).
+    posts: Literal["all", "title"] = "all"
 
     @pydantic.field_validator("pattern")
     @classmethod

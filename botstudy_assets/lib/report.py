@@ -237,6 +237,53 @@ def render_report(
     return "\n".join(lines)
 
 
+DISAGREEMENTS_IN_REPORT = 40  # per rater; the table `coder_disagreements` holds them all
+
+
+def render_disagreements(confusion: pl.DataFrame, disagreements: pl.DataFrame) -> str:
+    """Where the automatic coder and each human rater differ, per category, and which threads."""
+    lines = ["## Where the automatic coder and the raters differ", ""]
+    if confusion.is_empty():
+        return "\n".join([*lines, "No human rater files: nothing to compare.", ""])
+    lines += [
+        "Per category, over the issues each rater coded: both gave it, only the coder "
+        "(`auto_only`), only the rater (`rater_only`). An issue the coder did not find "
+        "bot-related counts as coded with none. Check these threads before publishing.",
+        "",
+        md_table(confusion.filter((pl.col("auto_only") + pl.col("rater_only")) > 0)),
+        "",
+    ]
+    for rater in sorted(set(disagreements["rater"].to_list())):
+        part = disagreements.filter(pl.col("rater") == rater)
+        shown = (
+            part.head(DISAGREEMENTS_IN_REPORT)
+            .with_columns(
+                (
+                    pl.lit("[")
+                    + pl.col("repo")
+                    + "#"
+                    + pl.col("number").cast(pl.String)
+                    + "]("
+                    + pl.col("html_url").fill_null("")
+                    + ")"
+                ).alias("thread"),
+                pl.when(pl.col("auto"))
+                .then(pl.lit("coder only"))
+                .otherwise(pl.lit("rater only"))
+                .alias("given_by"),
+            )
+            .select("thread", "category", "given_by", "found_by_auto", "auto_rule")
+        )
+        lines += [
+            f"### {rater}: {part.height} disagreements"
+            + (f" (first {DISAGREEMENTS_IN_REPORT})" if part.height > shown.height else ""),
+            "",
+            md_table(shown, max_text=90),
+            "",
+        ]
+    return "\n".join(lines)
+
+
 FIGURE_CATEGORIES = "Figure 2: categories"
 FIGURE_BY_LIBRARY = "Figure 2 by library"
 
@@ -249,6 +296,7 @@ def write_study_report(
     agreement: pl.DataFrame,
     decisions: pl.DataFrame,
     beyond: dict[str, pl.DataFrame] | None = None,
+    differences: tuple[pl.DataFrame, pl.DataFrame] | None = None,
 ) -> tuple[Path, dict[str, str], str]:
     """Write the figures and the markdown report under the reports folder; returns the report's
     path, the figures by name and the report's text. `beyond` (the interaction tables by name)
@@ -260,6 +308,8 @@ def write_study_report(
         FIGURE_BY_LIBRARY: str(plot_by_library(by_library, out / "figure2_by_library.png")),
     }
     text = render_report(study, funnel, summary, agreement, decisions, figures)
+    if differences is not None:
+        text += "\n" + render_disagreements(*differences)
     if beyond is not None:
         extra = write_figures(
             out, beyond["bot_timeline"], beyond["stale_policy"], beyond["bot_reactions"]

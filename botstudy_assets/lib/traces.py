@@ -75,7 +75,7 @@ class TraceMatcher:
         )
 
     def in_text(
-        self, text: str | None, *, pull_request: bool, by_bot: bool = False
+        self, text: str | None, *, pull_request: bool, by_bot: bool = False, title: bool = False
     ) -> list[TraceHit]:
         """Every trace in one post (at most one hit per trace). A person's post that copies a
         message from elsewhere, or posts a bot's template as its own words, shows none."""
@@ -85,7 +85,9 @@ class TraceMatcher:
         hidden = code + quotes
         hits = []
         for category, trace in self.traces:
-            if trace.threads == "pull_request" and not pull_request:
+            if trace.threads != "any" and (trace.threads == "pull_request") != pull_request:
+                continue
+            if trace.posts == "title" and not title:
                 continue
             hit = self._first(trace, text, hidden, quotes, by_bot)
             if hit is _CANNED:

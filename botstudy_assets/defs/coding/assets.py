@@ -11,6 +11,8 @@ from botstudy_assets.lib.coding import (
     agreement_frame,
     auto_labels,
     codings_from,
+    confusion_by_category,
+    disagreement_rows,
     final_label_rows,
     human_rows,
 )
@@ -141,5 +143,45 @@ def agreement_metrics(warehouse: WarehouseResource) -> dg.MaterializeResult:
                     "interpretation",
                 )
             ),
+        }
+    )
+
+
+DISAGREEMENTS_SHOWN = 25
+
+
+@dg.asset(group_name=GROUP, deps=["coded_labels"], kinds={"polars", "duckdb"})
+def coder_disagreements(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Where the automatic coder and each human rater differ: one row per (rater, issue,
+    category) with a link to the thread and the coder's rule and evidence; the metadata holds
+    the confusion per category, so a researcher knows where to look before publishing."""
+    db = warehouse.get()
+    labels = db.query("SELECT * FROM coded_labels")
+    found = set(db.query("SELECT repo, number FROM validated_true_positives").iter_rows())
+    humans = codings_from(labels.filter(pl.col("rater") != AUTO), {})
+    auto = codings_from(labels.filter(pl.col("rater") == AUTO), {}).get(AUTO, {})
+    threads = db.query("SELECT repo, number, title, html_url FROM raw_issues")
+    frame = disagreement_rows(auto, humans, found, labels.filter(pl.col("rater") == AUTO), threads)
+    db.replace_table("coder_disagreements", frame)
+    shown = (
+        frame.head(DISAGREEMENTS_SHOWN)
+        .with_columns(
+            (
+                pl.lit("[")
+                + pl.col("repo")
+                + "#"
+                + pl.col("number").cast(pl.String)
+                + "]("
+                + pl.col("html_url").fill_null("")
+                + ")"
+            ).alias("thread")
+        )
+        .select("rater", "thread", "category", "auto", "human", "auto_rule")
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": frame.height,
+            "confusion": md(confusion_by_category(auto, humans)),
+            "disagreements": md(shown, max_text=90),
         }
     )

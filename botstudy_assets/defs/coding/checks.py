@@ -86,3 +86,34 @@ def agreement_metrics_valid(warehouse: WarehouseResource) -> dg.AssetCheckResult
             extra_failures=problems,
         )
     )
+
+
+@dg.asset_check(
+    asset="coder_disagreements",
+    blocking=True,
+    description="Known categories, one row per (rater, issue, category), and the coder "
+    "and the rater really differ on every row.",
+)
+def coder_disagreements_valid(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    frame = warehouse.get().query(
+        "SELECT rater, repo, number, category, auto, human FROM coder_disagreements"
+    )
+    same = frame.filter(pl.col("auto") == pl.col("human")).height
+    return check_result(
+        run_expectations(
+            "coder_disagreements",
+            frame,
+            [
+                Expectation(
+                    "ExpectColumnValuesToBeInSet", column="category", value_set=list(CATEGORIES)
+                ),
+                Expectation(
+                    "ExpectCompoundColumnsToBeUnique",
+                    column_list=["rater", "repo", "number", "category"],
+                ),
+                Expectation("ExpectColumnValuesToNotBeNull", column="rater"),
+            ],
+            extra_failures=[f"{same} rows where coder and rater agree"] if same else None,
+            allow_empty=True,
+        )
+    )

@@ -8,9 +8,11 @@ import polars as pl
 
 from botstudy_assets.defs.common import md
 from botstudy_assets.defs.resources import StudyResource, WarehouseResource
+from botstudy_assets.lib.coding import codings_from, confusion_by_category
 from botstudy_assets.lib.labelfiles import AUTO
 from botstudy_assets.lib.reference_data import load_codebook
 from botstudy_assets.lib.report import FIGURE_CATEGORIES, summarize_categories, write_study_report
+from botstudy_assets.lib.storage import Warehouse
 
 GROUP = "reporting"
 # The interaction tables behind the section "Beyond the paper".
@@ -50,6 +52,16 @@ def category_summary(study: StudyResource, warehouse: WarehouseResource) -> dg.M
     )
 
 
+def _differences(db: Warehouse) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The coder-versus-rater confusion per category and the disagreeing threads."""
+    labels = db.query("SELECT repo, number, category, rater FROM coded_labels")
+    humans = codings_from(labels.filter(pl.col("rater") != AUTO), {})
+    auto = codings_from(labels.filter(pl.col("rater") == AUTO), {}).get(AUTO, {})
+    return confusion_by_category(auto, humans), db.query(
+        "SELECT * FROM coder_disagreements ORDER BY rater, repo, number, category"
+    )
+
+
 @dg.asset(
     group_name=GROUP,
     deps=[
@@ -58,6 +70,7 @@ def category_summary(study: StudyResource, warehouse: WarehouseResource) -> dg.M
         "bot_funnel",
         "candidate_decisions",
         "review_sheet",
+        "coder_disagreements",
         *BEYOND,
     ],
     kinds={"matplotlib", "markdown"},
@@ -74,6 +87,7 @@ def study_report(study: StudyResource, warehouse: WarehouseResource) -> dg.Mater
         agreement=db.query("SELECT * FROM agreement_metrics"),
         decisions=db.query("SELECT basis, is_true_positive FROM candidate_decisions"),
         beyond={name: db.query(f"SELECT * FROM {name}") for name in BEYOND},
+        differences=_differences(db),
     )
     files = [report, *map(Path, figures.values()), settings.reports_path / "review_sheet.csv"]
     table = pl.DataFrame(
