@@ -12,9 +12,12 @@ from botstudy_assets.defs.detection import checks as detection
 from botstudy_assets.defs.interactions import checks as interactions
 from botstudy_assets.defs.mining import checks as mining
 from botstudy_assets.defs.reporting import checks as reporting
-from botstudy_assets.defs.resources import WarehouseResource
+from botstudy_assets.defs.resources import LakeResource, StudyResource, WarehouseResource
+from botstudy_assets.lib.endpoints import ENDPOINTS
+from botstudy_assets.lib.lake import Lake
+from botstudy_assets.lib.raw_store import RawStore, Target
 from botstudy_assets.lib.reference_data import CATEGORIES
-from botstudy_assets.lib.settings import PROJECT_ROOT
+from botstudy_assets.lib.settings import DEFAULT_REPOS, PROJECT_ROOT, parse_repos
 from botstudy_tests.snapshot import RECORDED, table_snapshot
 
 CONTRACT = {
@@ -284,16 +287,44 @@ CORRUPTIONS = [
     ids=[f"{check.check_key.name}-{i}" for i, (check, _) in enumerate(CORRUPTIONS)],
 )
 def test_each_check_fails_on_bad_data(sample_run, tmp_path, check, corruption):
-    run, _ = sample_run
-    copy = tmp_path / "copy.duckdb"
+    run, tmp = sample_run
+    copy, lake = tmp_path / "copy.duckdb", tmp_path / "lake"
     shutil.copy(run.db, copy)
-    warehouse = WarehouseResource(path=str(copy))
-    assert check(warehouse=warehouse).passed
-    with duckdb.connect(str(copy)) as con:
-        con.execute(corruption)
-    result = check(warehouse=warehouse)
+    shutil.copytree(tmp / "lake", lake)
+    resources = {
+        "warehouse": WarehouseResource(path=str(copy)),
+        "lake": LakeResource(root=str(lake)),
+        "study": StudyResource(source="sample"),
+    }
+    needed = {key: value for key, value in resources.items() if key in check.required_resource_keys}
+    assert check(**needed).passed
+    if "lake" in needed:  # the raw tables' checks read the lake
+        corrupt_lake(lake, corruption)
+    else:
+        with duckdb.connect(str(copy)) as con:
+            con.execute(corruption)
+    result = check(**needed)
     assert not result.passed
     assert result.description or result.metadata
+
+
+def corrupt_lake(root, corruption: str) -> None:
+    """Apply an SQL corruption to the lake's raw tables: each repository's table is rewritten
+    with the corrupted rows (one commit each, as the sample loader writes them)."""
+    store, repos = RawStore(Lake(str(root))), parse_repos(DEFAULT_REPOS)
+    with store.connect(repos) as con:
+        for endpoint in ENDPOINTS:
+            con.execute(f"CREATE TABLE _t AS SELECT * FROM {endpoint.table}")
+            con.execute(f"DROP VIEW {endpoint.table}")
+            con.execute(f"ALTER TABLE _t RENAME TO {endpoint.table}")
+        con.execute(corruption)
+        for endpoint in ENDPOINTS:
+            for repo in repos:
+                rows = con.sql(
+                    f"SELECT * FROM {endpoint.table} WHERE repo = ?", params=[repo]
+                ).to_arrow_table()
+                table = store.open(Target(repo, endpoint, "sample", "")).lake_table
+                table.replace(rows, table.state())
 
 
 def test_repository_partitions_follow_the_configuration():

@@ -9,8 +9,8 @@ from botstudy_assets.defs.resources import COMMENTS_WINDOW_ITEMS
 from botstudy_assets.lib.endpoints import COMMENTS, EVENTS, ISSUES, Endpoint
 from botstudy_assets.lib.events_walk import EventsWalk
 from botstudy_assets.lib.github import GitHubAuthError, GitHubClient, GitHubNotFound
-from botstudy_assets.lib.raw_store import Target, ensure_tables
-from botstudy_assets.lib.storage import Warehouse
+from botstudy_assets.lib.lake import Lake
+from botstudy_assets.lib.raw_store import RawStore, Target
 from botstudy_assets.lib.walk import EndpointWalk, RepoReport
 from botstudy_dev.fake_github import (
     FakeGitHub,
@@ -29,13 +29,24 @@ def client(server: FakeGitHub, **kwargs) -> GitHubClient:
     return GitHubClient(api_url=server.url, token=TOKEN, backoff_base_s=0.001, **kwargs)
 
 
-def warehouse(tmp_path) -> Warehouse:
-    store = Warehouse(tmp_path / "mine.duckdb")
-    ensure_tables(store)
-    return store
+class MinedLake(RawStore):
+    """The lake the walks write, queried over every repository these tests mine."""
+
+    def query(self, sql, params=None, *, repos=None):
+        return super().query(sql, params, repos=repos or [*REPOS, "acme/nope"])
+
+    def scalar(self, sql, params=None, *, repos=None):
+        return super().scalar(sql, params, repos=repos or [*REPOS, "acme/nope"])
+
+    def state_of(self, repo: str, endpoint: Endpoint) -> dict:
+        return self.open(Target(repo, endpoint, "github", "")).lake_table.state()
 
 
-def counts(store: Warehouse) -> tuple[int, int, int, int]:
+def warehouse(tmp_path) -> MinedLake:
+    return MinedLake(Lake(str(tmp_path / "lake")))
+
+
+def counts(store: MinedLake) -> tuple[int, int, int, int]:
     return (
         store.scalar("SELECT count(*) FROM raw_issues"),
         store.scalar("SELECT count(DISTINCT (repo, number)) FROM raw_issues"),
@@ -46,7 +57,7 @@ def counts(store: Warehouse) -> tuple[int, int, int, int]:
 
 def walk(
     api: GitHubClient,
-    store: Warehouse,
+    store: MinedLake,
     repo: str,
     endpoint: Endpoint,
     *,
@@ -142,7 +153,9 @@ def test_a_server_that_ignores_direction_still_gets_every_change(tmp_path, monke
         server.update_issue(REPOS[0], 3, title="edited")
         mine_all(server, store, REPOS[:1])
     assert store.scalar("SELECT title FROM raw_issues WHERE number = 3") == "edited"
-    assert store.scalar("SELECT count(*) FROM mining_state WHERE etag IS NOT NULL") == 0
+    assert not any(
+        store.state_of(REPOS[0], endpoint).get("etag") for endpoint in (ISSUES, COMMENTS)
+    )
 
 
 def test_refresh_fetches_only_what_changed(tmp_path):
@@ -313,7 +326,11 @@ def test_token_never_reaches_logs_or_tables(tmp_path, caplog):
     for event in run.result.all_events:
         assert TOKEN not in str(event)
     assert TOKEN not in caplog.text
-    assert TOKEN.encode() not in (tmp_path / "botstudy.duckdb").read_bytes()
+    # Mining writes only the lake (pages, walk state in the commits); the DuckDB file is left be.
+    written = [path for path in (tmp_path / "lake").rglob("*") if path.is_file()]
+    assert any(path.suffix == ".parquet" for path in written)
+    for path in written:
+        assert TOKEN.encode() not in path.read_bytes(), path
     assert threading.active_count() < 50
 
 
@@ -337,7 +354,7 @@ def mine_events_of(server, store, repo=REPOS[0], log=lambda message: None, **kwa
         return report, server.stats["counted"] - before
 
 
-def stored_events(store: Warehouse) -> tuple[int, int]:
+def stored_events(store: MinedLake) -> tuple[int, int]:
     return (
         store.scalar("SELECT count(*) FROM raw_issue_events"),
         store.scalar("SELECT count(DISTINCT (repo, event_id)) FROM raw_issue_events"),
@@ -454,7 +471,7 @@ def test_events_beyond_the_lists_reach_come_from_each_issues_list(tmp_path, cap)
     with FakeGitHub(corpus, token=TOKEN, events_offset_cap=cap) as server:
         report, counted = mine_events_of(server, store, log=messages.append)
         served = {event["id"] for event in server.events(REPOS[0])}
-        reached = store.scalar("SELECT reached_at FROM events_state")
+        reached = store.state_of(REPOS[0], EVENTS)["reached_at"]
         older = store.scalar("SELECT count(*) FROM raw_issues WHERE created_at <= ?", [reached])
     assert stored_events(store) == (len(served), len(served))
     assert report.fallback_issues == older

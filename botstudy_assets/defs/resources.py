@@ -1,7 +1,7 @@
-"""The three resources every stage shares, declared once: the study settings, the GitHub API and
-the DuckDB warehouse. Each is configured from the environment (`EnvVar`, so values such as the
-token never appear in run config or the UI) and hands the stages a Dagster-free object from
-`lib/`.
+"""The resources every stage shares, declared once: the study settings, the GitHub API, the
+raw-data lake and the DuckDB warehouse. Each is configured from the environment (`EnvVar`, so
+values such as the token never appear in run config or the UI) and hands the stages a
+Dagster-free object from `lib/`.
 """
 
 import os
@@ -11,6 +11,8 @@ from pathlib import Path
 import dagster as dg
 
 from botstudy_assets.lib.github import GitHubClient
+from botstudy_assets.lib.lake import Lake
+from botstudy_assets.lib.raw_store import RawStore
 from botstudy_assets.lib.settings import DEFAULT_DATA_DIR, DEFAULT_DB, DEFAULT_REPOS, Study
 from botstudy_assets.lib.storage import Warehouse
 
@@ -78,6 +80,17 @@ class WarehouseResource(dg.ConfigurableResource):
         return Warehouse(Path(self.path), self.lock_timeout_s)
 
 
+class LakeResource(dg.ConfigurableResource):
+    """Where mined pages and the walks' state live (BOTSTUDY_LAKE): a local path, a shared
+    filesystem or an object-store URL; by default `lake/` beside the DuckDB file."""
+
+    root: str = ""
+    db_path: str = str(DEFAULT_DB)
+
+    def get(self) -> RawStore:
+        return RawStore(Lake(self.root or str(Path(self.db_path).parent / "lake")))
+
+
 def _env(name: str, default: str) -> str | dg.EnvVar:
     """An `EnvVar` when the variable is set (so its value never lands in run config or the UI),
     else the default: every botstudy setting is optional."""
@@ -101,6 +114,9 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             backoff_base_s=float(os.environ.get("BOTSTUDY_HTTP_BACKOFF_S") or 1.0),
         ),
         "warehouse": WarehouseResource(path=_env("BOTSTUDY_DB", str(DEFAULT_DB))),
+        "lake": LakeResource(
+            root=_env("BOTSTUDY_LAKE", ""), db_path=_env("BOTSTUDY_DB", str(DEFAULT_DB))
+        ),
     }
 
 

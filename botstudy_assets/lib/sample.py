@@ -10,8 +10,7 @@ from typing import Any
 
 from . import parsing
 from .endpoints import Endpoint
-from .raw_store import Target, upsert_page
-from .storage import Warehouse
+from .raw_store import RawStore, Target
 from .walk import RepoReport
 
 SAMPLE_REPOS = "keras-team/keras, pytorch/pytorch and tensorflow/tensorflow"
@@ -48,38 +47,32 @@ def read_sample_items(path: Path) -> list[Any]:
 
 def load_sample(
     sample_dir: Path,
-    warehouse: Warehouse,
+    store: RawStore,
     repos: list[str],
     endpoint: Endpoint,
     until: dt.datetime | None,
 ) -> list[RepoReport]:
-    """Replace the rows of every repository in one transaction: a bad file or a killed load
-    leaves the old tables whole. One repository's items are in memory at a time."""
+    """Replace each repository's rows with its sample file in one commit, after the file was
+    read and checked: a bad file or a killed load leaves that repository's table whole. One
+    repository's items are in memory at a time."""
     reports = []
-    with warehouse.transaction() as con:
-        for repo in repos:
-            path = sample_path(sample_dir, repo, endpoint)
-            parsed = parsing.parse_items(repo, read_sample_items(path), endpoint.row_fn)
-            if parsed.rejects:
-                raise SampleError(
-                    f"{path}: {len(parsed.rejects)} malformed items, first: {parsed.rejects[0]}"
-                )
-            kept = [row for row in parsed.rows if until is None or row["created_at"] < until]
-            con.execute(f"DELETE FROM {endpoint.table} WHERE repo = ?", [repo])
-            con.execute(
-                "DELETE FROM mining_state WHERE repo = ? AND endpoint = ?", [repo, endpoint.name]
+    for repo in repos:
+        path = sample_path(sample_dir, repo, endpoint)
+        parsed = parsing.parse_items(repo, read_sample_items(path), endpoint.row_fn)
+        if parsed.rejects:
+            raise SampleError(
+                f"{path}: {len(parsed.rejects)} malformed items, first: {parsed.rejects[0]}"
             )
-            if endpoint.name == "events":  # a later walk from GitHub must start afresh
-                con.execute("DELETE FROM events_state WHERE repo = ?", [repo])
-            target = Target(repo, endpoint, "sample", "", until)
-            written = upsert_page(con, target, kept)
-            reports.append(
-                RepoReport(
-                    repo=repo,
-                    endpoint=endpoint.name,
-                    items_new=written,
-                    items_skipped=len(parsed.rows) - len(kept),
-                )
+        kept = [row for row in parsed.rows if until is None or row["created_at"] < until]
+        # The state says `sample`: a later walk from GitHub starts afresh.
+        written = store.open(Target(repo, endpoint, "sample", "", until)).replace(kept)
+        reports.append(
+            RepoReport(
+                repo=repo,
+                endpoint=endpoint.name,
+                items_new=written,
+                items_skipped=len(parsed.rows) - len(kept),
             )
-            del parsed, kept
+        )
+        del parsed, kept
     return reports
