@@ -15,6 +15,7 @@ from botstudy_assets.lib.lake import Lake
 from botstudy_assets.lib.raw_store import RawStore
 from botstudy_assets.lib.settings import DEFAULT_DATA_DIR, DEFAULT_DB, DEFAULT_REPOS, Study
 from botstudy_assets.lib.storage import Warehouse
+from botstudy_assets.lib.tokens import TokenPool, parse_tokens
 
 # Items per `since` window of the repository comments walk. One page: every page starts again
 # from the newest updated_at read so far, so a comment edited or deleted behind the walk cannot
@@ -53,13 +54,17 @@ class GitHubResource(dg.ConfigurableResource):
 
     api_url: str = "https://api.github.com"
     token: str = ""
+    tokens: str = ""  # GITHUB_TOKENS, comma-separated
     max_concurrent_repos: int = 3
     timeout_s: float = 60.0
     max_retries: int = 8
     backoff_base_s: float = 1.0
     comments_window_items: int = COMMENTS_WINDOW_ITEMS
 
-    def client(self, log: Callable[[str], None]) -> GitHubClient:
+    def token_list(self) -> list[str]:
+        return parse_tokens(self.tokens, self.token)
+
+    def client(self, log: Callable[[str], None], tokens: TokenPool | None = None) -> GitHubClient:
         return GitHubClient(
             api_url=self.api_url,
             token=self.token or None,
@@ -67,6 +72,7 @@ class GitHubResource(dg.ConfigurableResource):
             max_retries=self.max_retries,
             backoff_base_s=self.backoff_base_s,
             log=log,
+            tokens=tokens,
         )
 
 
@@ -106,11 +112,14 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             data_dir=_env("BOTSTUDY_DATA_DIR", str(DEFAULT_DATA_DIR)),
             labels_dir=_env("BOTSTUDY_LABELS_DIR", ""),
             reports_dir=_env("BOTSTUDY_REPORTS_DIR", ""),
-            github_token_set=bool(os.environ.get("GITHUB_TOKEN")),
+            github_token_set=bool(
+                os.environ.get("GITHUB_TOKEN") or os.environ.get("GITHUB_TOKENS")
+            ),
         ),
         "github": GitHubResource(
             api_url=_env("BOTSTUDY_GITHUB_API_URL", "https://api.github.com"),
             token=_env("GITHUB_TOKEN", ""),
+            tokens=_env("GITHUB_TOKENS", ""),
             backoff_base_s=float(os.environ.get("BOTSTUDY_HTTP_BACKOFF_S") or 1.0),
         ),
         "warehouse": WarehouseResource(path=_env("BOTSTUDY_DB", str(DEFAULT_DB))),

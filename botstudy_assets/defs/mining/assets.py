@@ -8,6 +8,7 @@ import polars as pl
 
 from botstudy_assets.defs.common import md
 from botstudy_assets.defs.mining.partitions import REPOSITORIES, partition_repos
+from botstudy_assets.defs.mining.tokens import token_pool
 from botstudy_assets.defs.resources import (
     GitHubResource,
     LakeResource,
@@ -18,6 +19,7 @@ from botstudy_assets.lib.endpoints import COMMENTS, ENDPOINTS, EVENTS, ISSUES, E
 from botstudy_assets.lib.events_walk import mine_events
 from botstudy_assets.lib.raw_store import RawStore, Target, import_legacy
 from botstudy_assets.lib.sample import load_sample
+from botstudy_assets.lib.tokens import TokenPool
 from botstudy_assets.lib.walk import RepoReport, mine_repositories
 
 GROUP = "mining"
@@ -62,24 +64,9 @@ def _mine(
     until = None if endpoint is EVENTS else study.until
     if study.source == "sample":
         reports = load_sample(study.sample_dir, store, repos, endpoint, until)
-    elif endpoint is EVENTS:
-        reports = mine_events(
-            lambda: github.client(log),
-            store,
-            [Target(repo, endpoint, "github", github.api_url) for repo in repos],
-            max_concurrent=github.max_concurrent_repos,
-            log=log,
-        )
     else:
-        targets = [Target(repo, endpoint, "github", github.api_url, study.until) for repo in repos]
-        reports = mine_repositories(
-            lambda: github.client(log),
-            store,
-            targets,
-            max_concurrent=github.max_concurrent_repos,
-            window_items=github.comments_window_items,
-            log=log,
-        )
+        with token_pool(context, github) as tokens:
+            reports = _walk(github, store, endpoint, repos, until, log, tokens)
     failed = [report for report in reports if report.error]
     if failed:
         raise dg.Failure(
@@ -87,6 +74,36 @@ def _mine(
             + " (pages already mined are kept; fix the cause and run again to resume)",
         )
     return _mining_result(store, endpoint, repos, reports, study.source)
+
+
+def _walk(
+    github: GitHubResource,
+    store: RawStore,
+    endpoint: Endpoint,
+    repos: list[str],
+    until,
+    log,
+    tokens: TokenPool | None,
+) -> list[RepoReport]:
+    def make_client():
+        return github.client(log, tokens)
+
+    if endpoint is EVENTS:
+        return mine_events(
+            make_client,
+            store,
+            [Target(repo, endpoint, "github", github.api_url) for repo in repos],
+            max_concurrent=github.max_concurrent_repos,
+            log=log,
+        )
+    return mine_repositories(
+        make_client,
+        store,
+        [Target(repo, endpoint, "github", github.api_url, until) for repo in repos],
+        max_concurrent=github.max_concurrent_repos,
+        window_items=github.comments_window_items,
+        log=log,
+    )
 
 
 def _mining_result(
