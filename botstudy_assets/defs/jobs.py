@@ -5,12 +5,28 @@ import dagster as dg
 from botstudy_assets.defs.mining.partitions import all_repositories_tags
 
 REFRESH_JOB = "botstudy_refresh"
+MINE_JOB, ANALYZE_JOB = "botstudy_mine", "botstudy_analyze"
+MINING = dg.AssetSelection.assets("raw_issues", "raw_issue_comments", "raw_issue_events")
 
 refresh_job = dg.define_asset_job(
     REFRESH_JOB,
     selection=dg.AssetSelection.all(),
     description="Mine, detect, code, measure agreement and write the report: the whole graph. "
     "Launched over all repository partitions (`make run`, the schedule) or one.",
+)
+
+# Past one machine: one `botstudy_mine` run per repository partition (a backfill, or `dagster job
+# execute ... --tags '{"dagster/partition": "owner/name"}'`), as many at once as there are
+# workers and tokens, then one `botstudy_analyze` run over what they mined.
+mine_job = dg.define_asset_job(
+    MINE_JOB,
+    selection=MINING,
+    description="Mine one repository partition (issues, comments, events) into the lake.",
+)
+analyze_job = dg.define_asset_job(
+    ANALYZE_JOB,
+    selection=dg.AssetSelection.all() - MINING,
+    description="Publish the lake to the DuckDB file and run every stage after mining.",
 )
 
 
