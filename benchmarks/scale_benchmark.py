@@ -140,6 +140,7 @@ def mib(value: float) -> str:
 def report(args, counts: dict, results: list[dict], started_at: str) -> str:
     items = counts["issues"] + counts["comments"]
     base = results[0]
+    mean_import = sum(p["import_s"] for p in base["partitions"]) / len(base["partitions"])
     lines = [
         "# Scale benchmark: parallel repository partitions",
         "",
@@ -182,7 +183,7 @@ def report(args, counts: dict, results: list[dict], started_at: str) -> str:
         "mean time a partition takes grows only as the two cores fill.",
         "",
         "Per process: a partition run's CPU time is mostly importing Dagster and botstudy "
-        f"(mean import {sum(p['import_s'] for p in base['partitions']) / len(base['partitions']):.1f} s "
+        f"(mean import {mean_import:.1f} s "
         "at 1 run) and writing Delta commits; the rest of its wall time is waiting for answers.",
         "",
     ]
