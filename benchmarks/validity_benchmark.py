@@ -26,6 +26,7 @@ from pathlib import Path
 
 from botstudy_assets.lib.reference_data import CATEGORIES
 from botstudy_assets.lib.stats import cohen_kappa
+from botstudy_dev.corpora import REALDEV
 from botstudy_dev.validity import (
     DevSet,
     Prediction,
@@ -73,9 +74,11 @@ def channel_scores(devset: DevSet, pred: Prediction) -> dict[str, dict]:
     return out
 
 
-def rater_reference(devset: DevSet) -> dict:
+def rater_reference(devset: DevSet) -> dict | None:
     """How well the two rating passes agree with each other (what a second rater reaches)."""
-    a, b = devset.raters["rater_a"], devset.raters["rater_b"]
+    if len(devset.raters) < 2:
+        return None
+    a, b = (devset.raters[name] for name in sorted(devset.raters)[:2])
     keys = list(devset.labels)
     detection = cohen_kappa([a[k].bot_related for k in keys], [b[k].bot_related for k in keys])
     return {
@@ -96,7 +99,11 @@ def split_section(name: str, devset: DevSet, pred: Prediction) -> list[str]:
     labels = {k: pred.labels[k] for k in gold}
     det = detection_scores(gold, labels)
     cat = category_scores(gold, labels)
-    ref = rater_reference(devset)
+    ref = rater_reference(devset) or {
+        "f1_of_b_against_a": None,
+        "pooled_kappa": None,
+        "exact_set": None,
+    }
     lines = [f"## Split `{name}`: {len(gold)} threads, {cat['n_bot_related']} bot-related", ""]
     lines += [
         "| measure | botstudy | rater B against rater A |",
@@ -219,8 +226,18 @@ def main(argv: list[str] | None = None) -> int:
         "--workdir", type=Path, default=None, help="keep the run's DuckDB file and report there"
     )
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--devset",
+        type=Path,
+        default=REALDEV,
+        help="a folder of threads.jsonl and labels.jsonl (and rater_*.jsonl) in "
+        "the format of data/realdev/; without a split field every thread "
+        "counts as held out",
+    )
     args = parser.parse_args(argv)
-    devset = load_devset()
+    devset = load_devset(folder=args.devset)
+    for thread in devset.threads:
+        thread.setdefault("split", "holdout")
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
         root = args.workdir or Path(tmp)
