@@ -133,7 +133,7 @@ class AutoCoder:
         self, posts: list[dict], thread_labels: list[str] | None = None, pull_request: bool = False
     ) -> list[Label]:
         labels: list[Label] = [
-            Label(hit.category, None, hit.rule, "labels", 0, hit.snippet)
+            Label(hit.category, None, hit.rule, "labels", 0, hit.snippet, hit.weak)
             for hit in self.tracer.in_labels(thread_labels)
             if hit.category
         ]
