@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from .accounts import PLACEHOLDER_LOGINS
-from .detection import UNNAMED_BOT
+from .detection import UNNAMED_BOT, EventHit
 from .labelfiles import AUTO
 from .posts import ThreadMeta
 from .reference_data import CATEGORIES, Codebook, Registry, RegistryEntry
@@ -130,9 +130,23 @@ class AutoCoder:
         return found
 
     def code_thread(
-        self, posts: list[dict], thread_labels: list[str] | None = None, pull_request: bool = False
+        self,
+        posts: list[dict],
+        thread_labels: list[str] | None = None,
+        pull_request: bool = False,
+        events: list[EventHit] | None = None,
     ) -> list[Label]:
         labels: list[Label] = [
+            Label(
+                hit.category,
+                self._bot_name(hit.actor),
+                hit.rule,
+                "event",
+                hit.event_id,
+                hit.snippet,
+            )
+            for hit in events or []
+        ] + [
             Label(hit.category, None, hit.rule, "labels", 0, hit.snippet, hit.weak)
             for hit in self.tracer.in_labels(thread_labels)
             if hit.category
@@ -223,7 +237,9 @@ def auto_labels(
     for (repo, number), group in thread_posts.group_by(["repo", "number"], maintain_order=True):
         seen = set()
         about = (meta or {}).get((repo, number), ThreadMeta())
-        found = coder.code_thread(group.to_dicts(), about.labels, about.is_pull_request)
+        found = coder.code_thread(
+            group.to_dicts(), about.labels, about.is_pull_request, about.bot_events
+        )
         # Weak traces give their category only when the thread's text shows no other; a label
         # (cla signed on every PR) is not reason to drop the CI that people discuss.
         strong = [label for label in found if not label.weak and label.location != "labels"]

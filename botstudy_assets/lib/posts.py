@@ -35,6 +35,7 @@ class ThreadMeta:
 
     labels: list[str] = field(default_factory=list)
     is_pull_request: bool = False
+    bot_events: list = field(default_factory=list)  # the EventHits of bots on the thread
 
 
 def load_thread_meta(warehouse: Warehouse, repos: list[str]) -> dict[tuple[str, int], ThreadMeta]:
@@ -46,3 +47,32 @@ def load_thread_meta(warehouse: Warehouse, repos: list[str]) -> dict[tuple[str, 
         (repo, number): ThreadMeta(list(labels or []), bool(pull))
         for repo, number, labels, pull in frame.iter_rows()
     }
+
+
+EVENTS_SQL = """
+SELECT repo, issue_number AS number, event_id, event, actor_login, actor_type, via_app,
+       label_name, created_at
+FROM raw_issue_events WHERE list_contains($repos, repo)
+ORDER BY repo, number, created_at, event_id
+"""
+EVENT_SCHEMA = {
+    "repo": pl.String,
+    "number": pl.Int64,
+    "event_id": pl.Int64,
+    "event": pl.String,
+    "actor_login": pl.String,
+    "actor_type": pl.String,
+    "via_app": pl.String,
+    "label_name": pl.String,
+    "created_at": pl.Datetime("us"),
+}
+
+
+def load_events(warehouse: Warehouse, repos: list[str]) -> pl.DataFrame:
+    """The issue events of the studied repositories (none where no events were mined)."""
+    present = warehouse.scalar(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'raw_issue_events'"
+    )
+    if not present:
+        return pl.DataFrame(schema=EVENT_SCHEMA)
+    return warehouse.query(EVENTS_SQL, {"repos": repos})

@@ -1,6 +1,8 @@
 """Stage 3, coding: the nine categories of bot work per true positive and per rater, the final
 labels and the agreement between raters (see `lib/coding.py`)."""
 
+from dataclasses import replace
+
 import dagster as dg
 import polars as pl
 
@@ -16,8 +18,9 @@ from botstudy_assets.lib.coding import (
     final_label_rows,
     human_rows,
 )
+from botstudy_assets.lib.detection import bot_event_hits
 from botstudy_assets.lib.labelfiles import AUTO, read_label_csv, read_raters, study_scope
-from botstudy_assets.lib.posts import load_posts, load_thread_meta
+from botstudy_assets.lib.posts import load_events, load_posts, load_thread_meta
 from botstudy_assets.lib.reference_data import load_codebook, load_keywords, load_registry
 from botstudy_assets.lib.textmatch import KeywordMatcher
 
@@ -57,7 +60,12 @@ def coded_labels(
         codebook, registry, KeywordMatcher(load_keywords(settings.keywords_file)), bot_logins
     )
     repos = settings.repo_list()
-    auto = auto_labels(tps, load_posts(db, repos), coder, load_thread_meta(db, repos))
+    events = bot_event_hits(load_events(db, repos), bot_logins, coder.tracer, registry)
+    meta = {
+        key: replace(about, bot_events=events.get(key, []))
+        for key, about in load_thread_meta(db, repos).items()
+    }
+    auto = auto_labels(tps, load_posts(db, repos), coder, meta)
     labels = pl.concat([auto, human_rows(raters)])
     db.replace_table("coded_labels", labels)
     uncoded = tps.join(auto.select("repo", "number"), on=["repo", "number"], how="anti").height

@@ -10,6 +10,7 @@ from botstudy_assets.lib.accounts import build_bot_accounts
 from botstudy_assets.lib.detection import (
     FUNNEL_SQL,
     REVIEW_BELOW,
+    bot_event_hits,
     candidate_rows,
     collect_evidence,
     decision_rows,
@@ -17,13 +18,13 @@ from botstudy_assets.lib.detection import (
     funnel_params,
 )
 from botstudy_assets.lib.labelfiles import read_validation_overrides
-from botstudy_assets.lib.posts import load_posts, load_thread_meta
+from botstudy_assets.lib.posts import load_events, load_posts, load_thread_meta
 from botstudy_assets.lib.reference_data import load_codebook, load_keywords, load_registry
 from botstudy_assets.lib.textmatch import KeywordMatcher, NameMatcher
 from botstudy_assets.lib.traces import TraceMatcher
 
 GROUP = "detection"
-RAW = ["raw_issues", "raw_issue_comments"]
+RAW = ["raw_issues", "raw_issue_comments", "raw_issue_events"]
 
 
 @dg.asset(group_name=GROUP, deps=RAW, kinds={"polars", "duckdb"})
@@ -31,7 +32,8 @@ def bot_accounts(study: StudyResource, warehouse: WarehouseResource) -> dg.Mater
     """Every author, classified bot or human with a confidence and the reasons."""
     settings, db = study.get(), warehouse.get()
     registry = load_registry(settings.registry_file)
-    accounts = build_bot_accounts(load_posts(db, settings.repo_list()), registry)
+    repos = settings.repo_list()
+    accounts = build_bot_accounts(load_posts(db, repos), registry, load_events(db, repos))
     kinds = accounts.filter(pl.col("is_bot"))["kind"].value_counts().sort("count", descending=True)
     return written(
         db, "bot_accounts", accounts, bots=int(accounts["is_bot"].sum()), bot_kinds=md(kinds)
@@ -49,7 +51,11 @@ def keyword_candidates(study: StudyResource, warehouse: WarehouseResource) -> dg
     posts = load_posts(db, settings.repo_list())
     labels = {key: meta.labels for key, meta in load_thread_meta(db, settings.repo_list()).items()}
     accounts = db.query("SELECT login, is_bot, bot_score FROM bot_accounts")
-    evidence = collect_evidence(posts, accounts, matcher, NameMatcher(registry), tracer, labels)
+    bot_logins = {login.lower() for login in accounts.filter(pl.col("is_bot"))["login"].to_list()}
+    events = bot_event_hits(load_events(db, settings.repo_list()), bot_logins, tracer, registry)
+    evidence = collect_evidence(
+        posts, accounts, matcher, NameMatcher(registry), tracer, labels, events
+    )
     candidates = candidate_rows(evidence)
     per_channel = candidates["channel"].value_counts().sort("channel")
     return written(
