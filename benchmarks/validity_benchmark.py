@@ -208,7 +208,11 @@ def targets_section(devset: DevSet, pred: Prediction) -> list[str]:
     return [*lines, ""]
 
 
-HELD_OUT_RECORDS = ("RESULTS_validity_heldout_grown-2.md", "RESULTS_validity_heldout_grown-3.md")
+HELD_OUT_RECORDS = (
+    "RESULTS_validity_heldout_grown-2.md",
+    "RESULTS_validity_heldout_grown-3.md",
+    "RESULTS_validity_heldout_grown-4.md",
+)
 
 
 def origin_section(devset: DevSet, pred: Prediction) -> list[str]:
