@@ -411,6 +411,39 @@ def test_the_token_never_reaches_anything_a_run_writes(tmp_path):
     assert not leaks
 
 
+def github_run_env(tmp_path: Path, server: FakeGitHub, **extra: str) -> dict[str, str]:
+    return run_env(
+        tmp_path,
+        tmp_path / "gh.duckdb",
+        BOTSTUDY_SOURCE="github",
+        GITHUB_TOKEN=TOKEN,
+        BOTSTUDY_GITHUB_API_URL=server.url,
+        BOTSTUDY_LABELS_DIR=str(tmp_path / "labels"),
+        BOTSTUDY_HTTP_BACKOFF_S="0.01",
+        **extra,
+    )
+
+
+def test_a_failed_warning_check_is_printed_and_the_run_exits_0(tmp_path):
+    """A comment whose issue the issues walk did not see (on a live repository: an issue opened
+    during the walk) fails the WARN check `raw_issue_comments_reference_issues`, nothing else."""
+    corpus = devset_corpus(load_devset())
+    repo = sorted(corpus)[0]
+    stray = dict(corpus[repo]["comments"][0], id=99_999_999)
+    stray["issue_url"] = stray["issue_url"].rsplit("/", 1)[0] + "/999999"
+    corpus[repo]["comments"].append(stray)
+    with FakeGitHub(corpus, token=TOKEN) as server:
+        env = github_run_env(tmp_path, server, BOTSTUDY_REPOS=",".join(sorted(corpus)))
+        result = finish_run(env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "did not complete" not in result.stdout + result.stderr
+    assert "Table I" in result.stdout  # the summary is printed
+    assert (
+        "warning check raw_issue_comments_reference_issues on raw_issue_comments failed: "
+        "1 comments of issues that were not mined" in result.stdout
+    ), result.stdout[-3000:]
+
+
 def mine_twice_with_make_run(tmp_path: Path, corpus: dict, fault_rate: float) -> tuple[int, dict]:
     """`make run` configured only by a token and the API URL (source, repositories and label
     folder at their defaults), twice, the second time without faults and without changes,
