@@ -434,11 +434,18 @@ class RateLimit:
     The window end is kept both as an integer epoch (what the headers say)
     and as the matching monotonic instant (what decides), so a client that
     sleeps until x-ratelimit-reset always finds the quota renewed.
+    `reset_header` "missing" leaves x-ratelimit-reset out and "past" says a
+    moment already gone (both seen from proxies and misbehaving servers).
     """
 
-    def __init__(self, limit: int, window: float):
+    RESET_HEADERS = ("future", "missing", "past")
+
+    def __init__(self, limit: int, window: float, reset_header: str = "future"):
+        if reset_header not in self.RESET_HEADERS:
+            raise ValueError(f"reset_header must be one of {self.RESET_HEADERS}")
         self.limit = limit
         self.window = window
+        self.reset_header = reset_header
         self.used = 0
         self._reset_epoch = 0
         self._reset_monotonic = None
@@ -478,7 +485,12 @@ class RateLimit:
         }
 
     def headers(self) -> dict[str, str]:
-        return {f"x-ratelimit-{name}": str(value) for name, value in self.snapshot().items()}
+        snapshot = self.snapshot()
+        if self.reset_header == "missing":
+            del snapshot["reset"]
+        elif self.reset_header == "past":
+            snapshot["reset"] = math.floor(time.time()) - 60
+        return {f"x-ratelimit-{name}": str(value) for name, value in snapshot.items()}
 
 
 def new_stats() -> dict:
@@ -591,6 +603,7 @@ class FakeGitHub:
         comments_offset_cap: int = 40000,
         rate_limit: int = 5000,
         rate_reset_seconds: float = 3600.0,
+        rate_reset_header: str = "future",
         fault_rate: float = 0.0,
         fault_kinds: tuple[str, ...] = ("502", "secondary"),
         retry_after: int | None = 1,
@@ -607,7 +620,7 @@ class FakeGitHub:
         self._token = token
         self.issues_offset_cap = issues_offset_cap
         self.comments_offset_cap = comments_offset_cap
-        self._rate = RateLimit(rate_limit, rate_reset_seconds)
+        self._rate = RateLimit(rate_limit, rate_reset_seconds, rate_reset_header)
         self._fault_rate = fault_rate
         self._fault_kinds = tuple(self._checked_kind(kind) for kind in fault_kinds)
         self._retry_after = retry_after
@@ -622,6 +635,7 @@ class FakeGitHub:
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
         self._stats = new_stats()
+        self._request_times: list[float] = []
         self.url = ""
 
     # ----- lifecycle -----
@@ -667,6 +681,12 @@ class FakeGitHub:
     def reset_stats(self) -> None:
         with self._lock:
             self._stats = new_stats()
+            self._request_times = []
+
+    def request_times(self) -> list[float]:
+        """When each request since the last `reset_stats` arrived (time.monotonic())."""
+        with self._lock:
+            return list(self._request_times)
 
     @property
     def fault_rate(self) -> float:
@@ -864,6 +884,7 @@ class FakeGitHub:
     def _record(self, request: Request, reply: Reply) -> None:
         stats = self._stats
         stats["requests"] += 1
+        self._request_times.append(time.monotonic())
         if reply.charge != "free":
             stats[reply.charge] += 1
         if reply.status in (401, 404, 422):

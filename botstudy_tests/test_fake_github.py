@@ -204,6 +204,20 @@ def test_primary_rate_limit_exhausts_and_resets(serve):
     assert (stats["counted"], stats["rate_limited"]) == (4, 1)
 
 
+@pytest.mark.parametrize("reset_header", ["missing", "past"])
+def test_an_exhausted_budget_can_come_without_a_usable_reset_time(serve, reset_header):
+    fake, client = serve(rate_limit=0, rate_reset_header=reset_header)
+    limited = client.get(f"/repos/{REPO}")
+    assert limited.status_code == 403 and limited.headers["x-ratelimit-remaining"] == "0"
+    if reset_header == "missing":
+        assert "x-ratelimit-reset" not in limited.headers
+    else:
+        assert int(limited.headers["x-ratelimit-reset"]) < time.time()
+    assert client.get(f"/repos/{REPO}").status_code == 403  # and it stays exhausted
+    times = fake.request_times()
+    assert len(times) == 2 and times[0] <= times[1]
+
+
 def test_secondary_rate_limit_faults_carry_retry_after(serve):
     fake, client = serve(fault_rate=1.0, fault_kinds=("secondary",), retry_after=7)
     response = client.get(f"/repos/{REPO}/issues")

@@ -1,15 +1,16 @@
 """The miner against the loopback fake GitHub: fewest requests, nothing lost, cheap refresh."""
 
+import itertools
 import threading
 
 import pytest
 
 from botstudy_assets.defs.resources import COMMENTS_WINDOW_ITEMS
 from botstudy_assets.lib.endpoints import COMMENTS, ISSUES, Endpoint
-from botstudy_assets.lib.github import GitHubAuthError, GitHubClient, GitHubNotFound
+from botstudy_assets.lib.github import GitHubAuthError, GitHubClient, GitHubError, GitHubNotFound
 from botstudy_assets.lib.raw_store import Target, ensure_tables
 from botstudy_assets.lib.storage import Warehouse
-from botstudy_assets.lib.walk import EndpointWalk, RepoReport
+from botstudy_assets.lib.walk import EndpointWalk, RepoReport, mine_repositories
 from botstudy_dev.fake_github import FakeGitHub, bulk_corpus, minimum_requests
 from botstudy_tests.harness import github_env, materialize
 
@@ -232,6 +233,49 @@ def test_primary_rate_limit_waits_for_reset(tmp_path):
         assert api.stats.rate_limit_waits >= 1
     assert counts(store)[0] == 500
     assert any("rate limit reached, waiting" in message for message in messages)
+
+
+@pytest.mark.timeout(60)  # before the fix this looped without sleeping, for ever
+@pytest.mark.parametrize("reset_header", ["missing", "past"])
+def test_an_exhausted_budget_without_a_future_reset_backs_off_and_gives_up(reset_header):
+    """Budget 0 and no reset time to wait for: waits of at least 1 s, growing, and a clear error
+    once five minutes of such waiting have passed (the sleep is injected: no real waiting)."""
+    corpus = bulk_corpus(REPOS[:1], issues_per_repo=10, comments_per_issue=0.0)
+    waits: list[float] = []
+    with (
+        FakeGitHub(corpus, token=TOKEN, rate_limit=0, rate_reset_header=reset_header) as server,
+        client(server, sleep=waits.append) as api,
+        pytest.raises(GitHubError, match="rate limit stayed exhausted") as error,
+    ):
+        api.get_page(ISSUES.start_url(api.api_url, REPOS[0], None))
+    assert waits and min(waits) >= 1.0
+    assert waits[1] > waits[0] or waits[2] > waits[1]  # growing (jitter aside)
+    assert 300 <= sum(waits) <= 301  # the last wait is cut to what is left, but lasts >= 1 s
+    assert server.stats["requests"] == len(waits) + 1
+    assert "300 s" in str(error.value) and "x-ratelimit-reset" in str(error.value)
+
+
+@pytest.mark.timeout(60)
+def test_an_exhausted_budget_never_draws_two_requests_within_a_second(tmp_path):
+    """In real time against the loopback fake, with the patience shortened to 4 s."""
+    corpus = bulk_corpus(REPOS[:1], issues_per_repo=10, comments_per_issue=0.0)
+    store = warehouse(tmp_path)
+    with (
+        FakeGitHub(corpus, token=TOKEN, rate_limit=0, rate_reset_header="missing") as server,
+        client(server, rate_limit_patience_s=4.0) as api,
+    ):
+        report = mine_repositories(
+            lambda: api,
+            store,
+            [Target(REPOS[0], ISSUES, "github", api.api_url)],
+            max_concurrent=1,
+            window_items=None,
+            log=lambda message: None,
+        )[0]
+        times = server.request_times()
+    assert report.error and "rate limit stayed exhausted" in report.error
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    assert len(times) >= 2 and min(gaps) >= 1.0, gaps
 
 
 def test_killed_walk_resumes_without_refetching_or_duplicating(tmp_path):
