@@ -1,5 +1,6 @@
 """The miner against the loopback fake GitHub: fewest requests, nothing lost, cheap refresh."""
 
+import datetime as dt
 import itertools
 import threading
 
@@ -11,8 +12,10 @@ from botstudy_assets.lib.github import GitHubAuthError, GitHubClient, GitHubErro
 from botstudy_assets.lib.raw_store import Target, ensure_tables
 from botstudy_assets.lib.storage import Warehouse
 from botstudy_assets.lib.walk import EndpointWalk, RepoReport, mine_repositories
+from botstudy_dev.corpora import devset_corpus
 from botstudy_dev.fake_github import FakeGitHub, bulk_corpus, minimum_requests
-from botstudy_tests.harness import github_env, materialize
+from botstudy_tests.harness import github_env, load_devset, materialize
+from botstudy_tests.snapshot import table_snapshot
 
 REPOS = ["acme/alpha", "acme/beta", "acme/gamma"]
 TOKEN = "test-token-not-real-0123456789"
@@ -338,6 +341,95 @@ def test_malformed_items_are_skipped_and_reported(tmp_path):
         )
         > 50_000
     )
+
+
+RAW_TABLES = {"raw_issues", "raw_issue_comments", "mining_state"}
+SNAPSHOT_DAY = "2019-06-01"
+
+
+def study_tables(db) -> dict[str, dict]:
+    """Every table after mining, as (rows, hash of the sorted rows)."""
+    return {name: value for name, value in table_snapshot(db).items() if name not in RAW_TABLES}
+
+
+def test_botstudy_until_after_a_full_run_studies_only_the_snapshot_and_back(tmp_path):
+    """A full run, then BOTSTUDY_UNTIL: every study table holds what a fresh snapshot run holds
+    (issues created before the day, their comments before it); then without it again: the full
+    study is back, mined from what is stored (the probes answer free 304s)."""
+    corpus = devset_corpus(load_devset())
+    repos = ",".join(sorted(corpus))
+    day = dt.datetime.fromisoformat(SNAPSHOT_DAY).replace(tzinfo=dt.UTC)
+    early = next(
+        (repo, issue)
+        for repo in sorted(corpus)
+        for issue in corpus[repo]["issues"]
+        if dt.datetime.fromisoformat(issue["created_at"]) < day
+    )
+    # A bot that speaks only after the day, on an issue opened before it.
+    late_comment = {
+        "id": 77_000_001,
+        "issue_url": early[1]["url"],
+        "user": {"login": "latecomer[bot]", "type": "Bot"},
+        "created_at": "2021-01-01T00:00:00Z",
+        "updated_at": "2021-01-01T00:00:00Z",
+        "body": "This issue has been automatically marked as stale because it has not had "
+        "recent activity. It will be closed if no further activity occurs.",
+    }
+    corpus[early[0]]["comments"].append(late_comment)
+    late_issues = {
+        (repo, issue["number"])
+        for repo, data in corpus.items()
+        for issue in data["issues"]
+        if dt.datetime.fromisoformat(issue["created_at"]) >= day
+    }
+    assert late_issues
+    with FakeGitHub(corpus, token=TOKEN) as server:
+        fresh_dir = tmp_path / "fresh"
+        fresh_dir.mkdir()
+        fresh = materialize(
+            github_env(
+                fresh_dir,
+                server.url,
+                BOTSTUDY_REPOS=repos,
+                BOTSTUDY_UNTIL=SNAPSHOT_DAY,
+                GITHUB_TOKEN=TOKEN,
+            )
+        )
+        assert fresh.success, fresh.failure_messages()
+        env = github_env(tmp_path, server.url, BOTSTUDY_REPOS=repos, GITHUB_TOKEN=TOKEN)
+        full = materialize(env)
+        assert full.success, full.failure_messages()
+        full_tables = study_tables(full.db)
+        assert full.sql("SELECT login FROM bot_accounts WHERE login = 'latecomer[bot]'")
+        server.reset_stats()
+        snapshot = materialize({**env, "BOTSTUDY_UNTIL": SNAPSHOT_DAY})
+        assert snapshot.success, snapshot.failure_messages()
+        assert server.stats["counted"] == 0  # nothing is re-mined for a new day
+        assert study_tables(snapshot.db) != full_tables
+        assert_only_the_snapshot_is_studied(snapshot, fresh, corpus, late_issues)
+        server.reset_stats()
+        again = materialize(env)
+        assert again.success, again.failure_messages()
+        refresh = server.stats
+    # Without BOTSTUDY_UNTIL the full study is back, from the rows kept.
+    assert study_tables(again.db) == full_tables
+    assert refresh["counted"] == 0 and refresh["not_modified"] == 2 * len(corpus)
+
+
+def assert_only_the_snapshot_is_studied(snapshot, fresh, corpus, late_issues) -> None:
+    """Every study table equals a fresh snapshot run's; none names a late issue or author."""
+    tables, expected = study_tables(snapshot.db), study_tables(fresh.db)
+    assert {name for name in expected if tables[name] != expected[name]} == set()
+    keyed = ["keyword_candidates", "candidate_decisions", "validated_true_positives",
+             "review_sheet", "coded_labels", "final_labels"]  # fmt: skip
+    for table in keyed:
+        assert not set(snapshot.sql(f"SELECT repo, number FROM {table}")) & late_issues, table
+    assert not snapshot.sql("SELECT login FROM bot_accounts WHERE login = 'latecomer[bot]'")
+    n_all = sum(len(data["issues"]) for data in corpus.values())
+    funnel = snapshot.sql("SELECT issues FROM bot_funnel WHERE library = 'All' LIMIT 1")
+    assert funnel == [(n_all - len(late_issues),)]
+    # Raw tables keep everything mined.
+    assert snapshot.sql("SELECT count(*) FROM raw_issues") == [(n_all,)]
 
 
 def test_token_never_reaches_logs_or_tables(tmp_path, caplog):

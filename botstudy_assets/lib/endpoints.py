@@ -52,8 +52,6 @@ class Endpoint:
     sample_file: str
     # Offset-paged endpoints move under edits, so their walk restarts at `since` every window.
     windowed: bool = False
-    # Rows that belong to an issue are kept only for issues inside the BOTSTUDY_UNTIL snapshot.
-    of_issue: bool = False
 
     def start_url(self, base_url: str, repo: str, since: dt.datetime | None) -> str:
         params = [*self.params, ("per_page", str(PER_PAGE))]
@@ -94,6 +92,5 @@ COMMENTS = Endpoint(
     schema=parsing.COMMENT_SCHEMA,
     sample_file="comments.json.gz",
     windowed=True,
-    of_issue=True,
 )
 ENDPOINTS = (ISSUES, COMMENTS)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import gzip
 import json
 from pathlib import Path
@@ -51,7 +50,6 @@ def load_sample(
     warehouse: Warehouse,
     repos: list[str],
     endpoint: Endpoint,
-    until: dt.datetime | None,
 ) -> list[RepoReport]:
     """Replace the rows of every repository in one transaction: a bad file or a killed load
     leaves the old tables whole. One repository's items are in memory at a time."""
@@ -64,20 +62,11 @@ def load_sample(
                 raise SampleError(
                     f"{path}: {len(parsed.rejects)} malformed items, first: {parsed.rejects[0]}"
                 )
-            kept = [row for row in parsed.rows if until is None or row["created_at"] < until]
             con.execute(f"DELETE FROM {endpoint.table} WHERE repo = ?", [repo])
             con.execute(
                 "DELETE FROM mining_state WHERE repo = ? AND endpoint = ?", [repo, endpoint.name]
             )
-            target = Target(repo, endpoint, "sample", "", until)
-            written = upsert_page(con, target, kept)
-            reports.append(
-                RepoReport(
-                    repo=repo,
-                    endpoint=endpoint.name,
-                    items_new=written,
-                    items_skipped=len(parsed.rows) - len(kept),
-                )
-            )
-            del parsed, kept
+            written = upsert_page(con, Target(repo, endpoint, "sample", ""), parsed.rows)
+            reports.append(RepoReport(repo=repo, endpoint=endpoint.name, items_new=written))
+            del parsed
     return reports

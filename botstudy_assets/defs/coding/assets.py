@@ -54,7 +54,7 @@ def coded_labels(
     coder = AutoCoder(
         codebook, registry, KeywordMatcher(load_keywords(settings.keywords_file)), bot_logins
     )
-    auto = auto_labels(tps, load_posts(db, settings.repo_list()), coder)
+    auto = auto_labels(tps, load_posts(db, settings), coder)
     labels = pl.concat([auto, human_rows(raters)])
     db.replace_table("coded_labels", labels)
     uncoded = tps.join(auto.select("repo", "number"), on=["repo", "number"], how="anti").height

@@ -19,6 +19,7 @@ from botstudy_assets.lib.detection import (
 from botstudy_assets.lib.labelfiles import read_validation_overrides
 from botstudy_assets.lib.posts import load_posts
 from botstudy_assets.lib.reference_data import load_keywords, load_registry
+from botstudy_assets.lib.scope import study_query
 from botstudy_assets.lib.textmatch import KeywordMatcher, NameMatcher
 
 GROUP = "detection"
@@ -30,7 +31,7 @@ def bot_accounts(study: StudyResource, warehouse: WarehouseResource) -> dg.Mater
     """Every author, classified bot or human with a confidence and the reasons."""
     settings, db = study.get(), warehouse.get()
     registry = load_registry(settings.registry_file)
-    accounts = build_bot_accounts(load_posts(db, settings.repo_list()), registry)
+    accounts = build_bot_accounts(load_posts(db, settings), registry)
     kinds = accounts.filter(pl.col("is_bot"))["kind"].value_counts().sort("count", descending=True)
     return written(
         db, "bot_accounts", accounts, bots=int(accounts["is_bot"].sum()), bot_kinds=md(kinds)
@@ -44,7 +45,7 @@ def keyword_candidates(study: StudyResource, warehouse: WarehouseResource) -> dg
     settings, db = study.get(), warehouse.get()
     registry = load_registry(settings.registry_file)
     matcher = KeywordMatcher(load_keywords(settings.keywords_file))
-    posts = load_posts(db, settings.repo_list())
+    posts = load_posts(db, settings)
     accounts = db.query("SELECT login, is_bot, bot_score FROM bot_accounts")
     candidates = candidate_rows(collect_evidence(posts, accounts, matcher, NameMatcher(registry)))
     per_channel = candidates["channel"].value_counts().sort("channel")
@@ -65,10 +66,7 @@ def candidate_decisions(study: StudyResource, warehouse: WarehouseResource) -> d
     registry = load_registry(settings.registry_file)
     threads = evidence_from_candidates(db.query("SELECT * FROM keyword_candidates"))
     accounts = db.query("SELECT login, is_bot FROM bot_accounts")
-    issues = db.query(
-        "SELECT repo, number, title, html_url FROM raw_issues WHERE list_contains(?, repo)",
-        [settings.repo_list()],
-    )
+    issues = study_query(db, settings, "SELECT repo, number, title, html_url FROM study_issues")
     known = set(issues.select("repo", "number").iter_rows())
     overrides = read_validation_overrides(settings.labels_path / "validation.csv", known)
     bot_logins = {login.lower() for login in accounts.filter(pl.col("is_bot"))["login"].to_list()}
@@ -120,5 +118,5 @@ def bot_funnel(study: StudyResource, warehouse: WarehouseResource) -> dg.Materia
     """Issues → candidates → true positives per library and channel, beside the paper's
     68,400 → 254 → 135 (keyword channel, all libraries)."""
     db = warehouse.get()
-    frame = db.query(FUNNEL_SQL, funnel_params(study.get().repo_list()))
+    frame = study_query(db, study.get(), FUNNEL_SQL, funnel_params())
     return written(db, "bot_funnel", frame)

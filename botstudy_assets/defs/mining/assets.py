@@ -36,14 +36,12 @@ def _mine(
     repos = partition_repos(context)
     ensure_tables(warehouse)
     log = context.log.info
-    log(
-        f"mining {endpoint.name} of {', '.join(repos)} from {study.source}"
-        + (f", issues created before {study.until_day}" if study.until else "")
-    )
+    # Everything is mined and kept; BOTSTUDY_UNTIL selects what the later stages study.
+    log(f"mining {endpoint.name} of {', '.join(repos)} from {study.source}")
     if study.source == "sample":
-        reports = load_sample(study.sample_dir, warehouse, repos, endpoint, study.until)
+        reports = load_sample(study.sample_dir, warehouse, repos, endpoint)
     else:
-        targets = [Target(repo, endpoint, "github", github.api_url, study.until) for repo in repos]
+        targets = [Target(repo, endpoint, "github", github.api_url) for repo in repos]
         reports = mine_repositories(
             lambda: github.client(log),
             warehouse,

@@ -11,12 +11,13 @@ from botstudy_assets.defs.resources import StudyResource, WarehouseResource
 from botstudy_assets.lib.labelfiles import AUTO
 from botstudy_assets.lib.reference_data import load_codebook
 from botstudy_assets.lib.report import FIGURE_CATEGORIES, summarize_categories, write_study_report
+from botstudy_assets.lib.scope import study_query
 
 GROUP = "reporting"
 
 BY_LIBRARY_SQL = """
 SELECT r.library, f.category, count(DISTINCT (f.repo, f.number)) AS issues
-FROM final_labels f JOIN raw_issues r USING (repo, number)
+FROM final_labels f JOIN study_issues r USING (repo, number)
 WHERE f.category IS NOT NULL GROUP BY ALL
 """
 
@@ -62,7 +63,7 @@ def study_report(study: StudyResource, warehouse: WarehouseResource) -> dg.Mater
         settings,
         funnel=db.query("SELECT * FROM bot_funnel"),
         summary=db.query("SELECT * FROM category_summary"),
-        by_library=db.query(BY_LIBRARY_SQL),
+        by_library=study_query(db, settings, BY_LIBRARY_SQL),
         agreement=db.query("SELECT * FROM agreement_metrics"),
         decisions=db.query("SELECT basis, is_true_positive FROM candidate_decisions"),
     )
