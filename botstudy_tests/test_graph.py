@@ -4,14 +4,17 @@ data."""
 import json
 import shutil
 
+import dagster as dg
 import duckdb
+import polars as pl
 import pytest
 
 from botstudy_assets.defs.coding import checks as coding
 from botstudy_assets.defs.detection import checks as detection
 from botstudy_assets.defs.mining import checks as mining
 from botstudy_assets.defs.reporting import checks as reporting
-from botstudy_assets.defs.resources import WarehouseResource
+from botstudy_assets.defs.resources import StudyResource, WarehouseResource
+from botstudy_assets.lib.quality import Expectation, run_expectations
 from botstudy_assets.lib.reference_data import CATEGORIES
 from botstudy_assets.lib.settings import PROJECT_ROOT
 from botstudy_tests.snapshot import RECORDED, table_snapshot
@@ -149,85 +152,334 @@ def test_sample_detection_matches_the_generators_truth(sample_run):
     assert precision >= 0.9 and recall >= 0.9
 
 
-# --------------------------------------------------------------------- each check can fail
+# ------------------------------------------------------- each expectation of each check can fail
 
 
+def unconstrained(table: str) -> str:
+    """The table without its key constraints, so that a corruption may break them (as a manual
+    edit, another tool or a schema change could)."""
+    return f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {table}; "
+
+
+def first_row(table: str, where: str = "TRUE") -> str:
+    return f"rowid = (SELECT min(rowid) FROM {table} WHERE {where})"
+
+
+def not_null_corruptions(check, expectations, table: str, keys: tuple[str, ...]) -> list:
+    return [
+        (
+            check,
+            expectation,
+            (unconstrained(table) if expectation.kwargs["column"] in keys else "")
+            + f"UPDATE {table} SET {expectation.kwargs['column']} = NULL WHERE rowid = 0",
+        )
+        for expectation in expectations
+        if expectation.name == "ExpectColumnValuesToNotBeNull"
+    ]
+
+
+def expectation(expectations, name: str, **kwargs):
+    """The one expectation of a check's list with this class name (and these kwargs)."""
+    (found,) = [
+        e
+        for e in expectations
+        if e.name == name and all(e.kwargs.get(key) == value for key, value in kwargs.items())
+    ]
+    return found
+
+
+RAW_ISSUES = mining.RAW_ISSUES_EXPECTATIONS
+RAW_COMMENTS = mining.RAW_COMMENTS_EXPECTATIONS
+ACCOUNTS = detection.BOT_ACCOUNTS_EXPECTATIONS
+CANDIDATES = detection.KEYWORD_CANDIDATES_EXPECTATIONS
+TPS = detection.VALIDATED_TRUE_POSITIVES_EXPECTATIONS
+LABELS = coding.CODED_LABELS_EXPECTATIONS
+AGREEMENT = coding.AGREEMENT_METRICS_EXPECTATIONS
+SUMMARY = reporting.CATEGORY_SUMMARY_EXPECTATIONS
+IN_SET, BETWEEN = "ExpectColumnValuesToBeInSet", "ExpectColumnValuesToBeBetween"
+
+# (check, the expectation or the finding that must fail, the corruption). Findings that are not
+# Great Expectations expectations are named by a part of their message.
 CORRUPTIONS = [
     (
         mining.raw_issues_valid,
-        "UPDATE raw_issues SET author_type = 'Robot' WHERE number = (SELECT min(number) FROM "
-        "raw_issues)",
+        expectation(RAW_ISSUES, "ExpectCompoundColumnsToBeUnique"),
+        unconstrained("raw_issues") + "INSERT INTO raw_issues SELECT * FROM raw_issues LIMIT 1",
+    ),
+    *not_null_corruptions(mining.raw_issues_valid, RAW_ISSUES, "raw_issues", ("repo", "number")),
+    (
+        mining.raw_issues_valid,
+        expectation(RAW_ISSUES, "ExpectColumnValuesToMatchRegex"),
+        "UPDATE raw_issues SET repo = 'keras team/keras' WHERE rowid = 0",
     ),
     (
         mining.raw_issues_valid,
+        expectation(RAW_ISSUES, IN_SET, column="author_type"),
+        "UPDATE raw_issues SET author_type = 'Robot' WHERE rowid = 0",
+    ),
+    (
+        mining.raw_issues_valid,
+        expectation(RAW_ISSUES, IN_SET, column="state"),
+        "UPDATE raw_issues SET state = 'merged' WHERE rowid = 0",
+    ),
+    (
+        mining.raw_issues_valid,
+        expectation(RAW_ISSUES, "ExpectColumnPairValuesAToBeGreaterThanB"),
         "UPDATE raw_issues SET updated_at = created_at - INTERVAL 1 DAY WHERE number < 5",
     ),
     (
+        mining.raw_issues_valid,
+        "raw_issues is empty",
+        "DELETE FROM raw_issues",
+    ),
+    (
         mining.raw_issue_comments_valid,
-        "UPDATE raw_issue_comments SET author_login = NULL WHERE comment_id = (SELECT "
-        "min(comment_id) FROM raw_issue_comments)",
+        expectation(RAW_COMMENTS, "ExpectCompoundColumnsToBeUnique"),
+        unconstrained("raw_issue_comments")
+        + "INSERT INTO raw_issue_comments SELECT * FROM raw_issue_comments LIMIT 1",
+    ),
+    *not_null_corruptions(
+        mining.raw_issue_comments_valid,
+        RAW_COMMENTS,
+        "raw_issue_comments",
+        ("repo", "issue_number", "comment_id"),
+    ),
+    (
+        mining.raw_issue_comments_valid,
+        expectation(RAW_COMMENTS, IN_SET, column="author_type"),
+        "UPDATE raw_issue_comments SET author_type = 'Robot' WHERE rowid = 0",
     ),
     (
         mining.raw_issue_comments_reference_issues,
+        "comments of issues that were not mined",
         "DELETE FROM raw_issues WHERE (repo, number) IN (SELECT (repo, issue_number) FROM "
         "raw_issue_comments LIMIT 1)",
     ),
     (
         detection.bot_accounts_valid,
+        expectation(ACCOUNTS, "ExpectColumnValuesToBeUnique"),
+        "INSERT INTO bot_accounts SELECT * FROM bot_accounts WHERE login = 'tensorflowbutler'",
+    ),
+    (
+        detection.bot_accounts_valid,
+        expectation(ACCOUNTS, "ExpectColumnValuesToNotBeNull"),
+        "UPDATE bot_accounts SET is_bot = NULL WHERE rowid = 0",
+    ),
+    (
+        detection.bot_accounts_valid,
+        expectation(ACCOUNTS, BETWEEN, column="confidence"),
         "UPDATE bot_accounts SET confidence = 1.5 WHERE login = 'tensorflowbutler'",
     ),
     (
+        detection.bot_accounts_valid,
+        expectation(ACCOUNTS, BETWEEN, column="bot_score"),
+        "UPDATE bot_accounts SET bot_score = -0.1 WHERE login = 'tensorflowbutler'",
+    ),
+    (
+        detection.bot_accounts_valid,
+        expectation(ACCOUNTS, IN_SET, column="kind"),
+        "UPDATE bot_accounts SET kind = 'cyborg' WHERE login = 'tensorflowbutler'",
+    ),
+    (
         detection.keyword_candidates_valid,
+        expectation(CANDIDATES, "ExpectCompoundColumnsToBeUnique"),
         "INSERT INTO keyword_candidates SELECT * FROM keyword_candidates LIMIT 1",
     ),
     (
         detection.keyword_candidates_valid,
+        expectation(CANDIDATES, IN_SET, column="channel"),
         "UPDATE keyword_candidates SET channel = 'telepathy' WHERE rowid = 0",
     ),
     (
+        detection.keyword_candidates_valid,
+        expectation(CANDIDATES, "ExpectColumnValuesToNotBeNull"),
+        "UPDATE keyword_candidates SET evidence = NULL WHERE rowid = 0",
+    ),
+    (
+        detection.keyword_candidates_valid,
+        expectation(CANDIDATES, BETWEEN, column="n_evidence"),
+        "UPDATE keyword_candidates SET n_evidence = 0 WHERE rowid = 0",
+    ),
+    (
+        detection.keyword_candidates_valid,
+        "candidates are not mined issues of the study",
+        "UPDATE keyword_candidates SET number = number + 1000000 WHERE rowid = 0",
+    ),
+    (
         detection.validated_true_positives_valid,
+        expectation(TPS, "ExpectCompoundColumnsToBeUnique"),
         "INSERT INTO validated_true_positives SELECT * FROM validated_true_positives LIMIT 1",
+    ),
+    *not_null_corruptions(
+        detection.validated_true_positives_valid, TPS, "validated_true_positives", ()
+    ),
+    (
+        detection.validated_true_positives_valid,
+        expectation(TPS, BETWEEN, column="confidence"),
+        "UPDATE validated_true_positives SET confidence = 2 WHERE rowid = 0",
     ),
     (
         detection.bot_funnel_narrows,
+        "funnel rows widen",
         "UPDATE bot_funnel SET true_positives = candidates + 1 WHERE library = 'All'",
     ),
-    (coding.coded_labels_valid, "UPDATE coded_labels SET category = 'astrology' WHERE rowid = 0"),
+    (
+        detection.bot_funnel_narrows,
+        "funnel rows widen",
+        "UPDATE bot_funnel SET candidates = issues + 1 WHERE library = 'Keras'",
+    ),
     (
         coding.coded_labels_valid,
+        expectation(LABELS, IN_SET, column="category"),
+        "UPDATE coded_labels SET category = 'astrology' WHERE rowid = 0",
+    ),
+    (
+        coding.coded_labels_valid,
+        expectation(LABELS, "ExpectCompoundColumnsToBeUnique"),
+        "INSERT INTO coded_labels SELECT * FROM coded_labels LIMIT 1",
+    ),
+    (
+        coding.coded_labels_valid,
+        expectation(LABELS, "ExpectColumnValuesToNotBeNull"),
+        "UPDATE coded_labels SET rater = NULL WHERE rowid = 0",
+    ),
+    (
+        coding.coded_labels_valid,
+        "labels on issues that are not mined issues of the study",
         "INSERT INTO coded_labels SELECT * REPLACE (number + 1000000 AS number) FROM coded_labels "
         "LIMIT 1",
     ),
     (
+        coding.coded_labels_valid,
+        "auto labels without evidence",
+        "UPDATE coded_labels SET rule = NULL WHERE " + first_row("coded_labels", "rater = 'auto'"),
+    ),
+    (
         coding.agreement_metrics_valid,
-        "UPDATE agreement_metrics SET value = 1.7 WHERE metric = 'cohen_kappa' AND rowid = "
-        "(SELECT min(rowid) FROM agreement_metrics WHERE metric = 'cohen_kappa')",
+        expectation(AGREEMENT, BETWEEN, column="n"),
+        "UPDATE agreement_metrics SET n = 0 WHERE rowid = 0",
+    ),
+    (
+        coding.agreement_metrics_valid,
+        expectation(AGREEMENT, IN_SET, column="metric"),
+        "UPDATE agreement_metrics SET metric = 'vibes' WHERE "
+        + first_row("agreement_metrics", "metric = 'krippendorff_alpha'"),
+    ),
+    (
+        coding.agreement_metrics_valid,
+        "kappa/alpha values outside [-1, 1]",
+        "UPDATE agreement_metrics SET value = 1.7 WHERE "
+        + first_row("agreement_metrics", "metric = 'cohen_kappa'"),
+    ),
+    (
+        coding.agreement_metrics_valid,
+        "percent_agreement values outside [0, 1]",
+        "UPDATE agreement_metrics SET value = -0.2 WHERE "
+        + first_row("agreement_metrics", "metric = 'percent_agreement'"),
+    ),
+    (
+        coding.agreement_metrics_valid,
+        "rater pairs without a pooled kappa: [('rater1', 'rater2')]",
+        "DELETE FROM agreement_metrics WHERE category IS NULL AND metric = 'cohen_kappa' AND "
+        "rater_a = 'rater1' AND rater_b = 'rater2'",
     ),
     (
         reporting.category_summary_valid,
+        expectation(SUMMARY, "ExpectColumnDistinctValuesToEqualSet"),
+        "DELETE FROM category_summary WHERE category = 'license'",
+    ),
+    (
+        reporting.category_summary_valid,
+        expectation(SUMMARY, "ExpectColumnValuesToBeUnique"),
+        "INSERT INTO category_summary SELECT * FROM category_summary WHERE category = 'stale'",
+    ),
+    (
+        reporting.category_summary_valid,
+        expectation(SUMMARY, BETWEEN, column="issue_count"),
+        "UPDATE category_summary SET issue_count = -1 WHERE category = 'stale'",
+    ),
+    (
+        reporting.category_summary_valid,
+        expectation(SUMMARY, BETWEEN, column="issue_proportion_pct"),
+        "UPDATE category_summary SET issue_proportion_pct = 101 WHERE category = 'stale'",
+    ),
+    (
+        reporting.category_summary_valid,
+        "proportions inconsistent with counts",
         "UPDATE category_summary SET issue_proportion_pct = issue_proportion_pct + 5 WHERE "
         "category = 'stale'",
     ),
-    (reporting.category_summary_valid, "DELETE FROM category_summary WHERE category = 'license'"),
 ]
+CHECK_MODULES = (mining, detection, coding, reporting)
+EXPECTATIONS = {
+    mining.raw_issues_valid: RAW_ISSUES,
+    mining.raw_issue_comments_valid: RAW_COMMENTS,
+    detection.bot_accounts_valid: ACCOUNTS,
+    detection.keyword_candidates_valid: CANDIDATES,
+    detection.validated_true_positives_valid: TPS,
+    coding.coded_labels_valid: LABELS,
+    coding.agreement_metrics_valid: AGREEMENT,
+    reporting.category_summary_valid: SUMMARY,
+}
+
+
+def failure_text(finding) -> str:
+    return finding if isinstance(finding, str) else f"{finding.describe()}: "
+
+
+def evaluate(check, db) -> dg.AssetCheckResult:
+    resources = {"warehouse": WarehouseResource(path=str(db)), "study": StudyResource()}
+    return check(**{key: resources[key] for key in check.required_resource_keys & set(resources)})
+
+
+def test_each_expectation_result_belongs_to_its_expectation():
+    """Great Expectations reports multi-column expectations first and the rest grouped by
+    column, not in the suite's order."""
+    frame = pl.DataFrame({"a": ["x", "y"], "b": [None, "x"]})
+    outcome = run_expectations(
+        "t",
+        frame,
+        [
+            Expectation("ExpectColumnValuesToNotBeNull", column="a"),
+            Expectation("ExpectColumnValuesToNotBeNull", column="b"),
+            Expectation("ExpectColumnValuesToBeInSet", column="a", value_set=["x", "y"]),
+            Expectation("ExpectCompoundColumnsToBeUnique", column_list=["a", "b"]),
+        ],
+    )
+    assert outcome.problems == (
+        "ExpectColumnValuesToNotBeNull(column='b'): 1 unexpected, e.g. [nan]",
+    )
+
+
+def test_every_check_and_every_expectation_has_its_own_corruption():
+    checks = {
+        value
+        for module in CHECK_MODULES
+        for value in vars(module).values()
+        if isinstance(value, dg.AssetChecksDefinition)
+    }
+    assert checks == {check for check, _, _ in CORRUPTIONS}
+    for check, expectations in EXPECTATIONS.items():
+        covered = [finding for other, finding, _ in CORRUPTIONS if other is check]
+        assert all(e in covered for e in expectations), check.check_key.name
 
 
 @pytest.mark.parametrize(
-    "check, corruption",
+    "check, finding, corruption",
     CORRUPTIONS,
-    ids=[f"{check.check_key.name}-{i}" for i, (check, _) in enumerate(CORRUPTIONS)],
+    ids=[f"{check.check_key.name}-{i}" for i, (check, _, _) in enumerate(CORRUPTIONS)],
 )
-def test_each_check_fails_on_bad_data(sample_run, tmp_path, check, corruption):
+def test_each_expectation_fails_on_bad_data(sample_run, tmp_path, check, finding, corruption):
+    """The sample passes every check (test_every_check_passed_on_the_sample); each corruption
+    makes its check fail, for the reason it targets."""
     run, _ = sample_run
     copy = tmp_path / "copy.duckdb"
     shutil.copy(run.db, copy)
-    warehouse = WarehouseResource(path=str(copy))
-    assert check(warehouse=warehouse).passed
     with duckdb.connect(str(copy)) as con:
         con.execute(corruption)
-    result = check(warehouse=warehouse)
+    result = evaluate(check, copy)
     assert not result.passed
-    assert result.description or result.metadata
+    assert failure_text(finding) in (result.description or ""), result.description
 
 
 def test_repository_partitions_follow_the_configuration():
