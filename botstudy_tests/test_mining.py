@@ -14,7 +14,13 @@ from botstudy_assets.lib.storage import Warehouse
 from botstudy_assets.lib.walk import EndpointWalk, RepoReport, mine_repositories
 from botstudy_dev.corpora import devset_corpus
 from botstudy_dev.fake_github import FakeGitHub, bulk_corpus, minimum_requests
-from botstudy_tests.harness import github_env, load_devset, materialize
+from botstudy_tests.harness import (
+    files_holding,
+    github_env,
+    load_devset,
+    materialize,
+    token_leaks,
+)
 from botstudy_tests.snapshot import table_snapshot
 
 REPOS = ["acme/alpha", "acme/beta", "acme/gamma"]
@@ -441,5 +447,6 @@ def test_token_never_reaches_logs_or_tables(tmp_path, caplog):
     for event in run.result.all_events:
         assert TOKEN not in str(event)
     assert TOKEN not in caplog.text
-    assert TOKEN.encode() not in (tmp_path / "botstudy.duckdb").read_bytes()
+    assert token_leaks(tmp_path / "botstudy.duckdb", TOKEN) == []
+    assert files_holding(tmp_path, TOKEN) == []
     assert threading.active_count() < 50

@@ -19,7 +19,7 @@ from botstudy_assets.lib.settings import PROJECT_ROOT
 from botstudy_assets.lib.storage import connect_read_only
 from botstudy_dev.corpora import devset_corpus
 from botstudy_dev.fake_github import FakeGitHub, bulk_corpus, minimum_requests
-from botstudy_tests.harness import load_devset
+from botstudy_tests.harness import files_holding, load_devset, token_leaks
 
 VOLATILE = {"mined_at", "path", "bytes", "html_url"}  # differ between runs by design
 TOKEN = "ghp_" + "T0kenForTests" * 3
@@ -93,6 +93,50 @@ def fingerprints(db: Path) -> dict[str, tuple]:
                 f'SELECT count(*), sum(hash(x)) FROM (SELECT {", ".join(columns)} FROM "{table}") x'
             ).fetchone()
     return result
+
+
+MARK = "written before the run under test"
+STAMPS = {"raw_issues": "mined_at", "raw_issue_comments": "mined_at", "mining_state": "updated_at"}
+
+
+def mark_tables(db: Path) -> dict[str, int | None]:
+    """Tag every table so that a rewrite shows (replacing a table drops its comment; rewriting a
+    raw row gives it a new mined_at); returns the raw tables' stamps."""
+    with duckdb.connect(str(db)) as con:
+        for (table,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall():
+            con.execute(f"COMMENT ON TABLE \"{table}\" IS '{MARK}'")
+        return _stamps(con)
+
+
+def _stamps(con: duckdb.DuckDBPyConnection) -> dict[str, int | None]:
+    return {
+        table: con.execute(f'SELECT sum(hash("{column}")) FROM "{table}"').fetchone()[0]
+        for table, column in STAMPS.items()
+    }
+
+
+def rewritten(db: Path, stamps: dict[str, int | None]) -> set[str]:
+    """The tables written since `mark_tables` (even with the same content)."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        replaced = {
+            table
+            for table, comment in con.execute(
+                "SELECT table_name, comment FROM duckdb_tables()"
+            ).fetchall()
+            if comment != MARK
+        }
+        now = _stamps(con)
+    return replaced | {table for table in STAMPS if now[table] != stamps[table]}
+
+
+def from_asset_on(asset: str) -> set[str]:
+    """The asset and every asset downstream of it, by table name."""
+    import dagster as dg
+
+    from botstudy_assets.definitions import defs
+
+    keys = dg.AssetSelection.assets(asset).downstream().resolve(defs().resolve_asset_graph())
+    return {key.to_user_string() for key in keys}
 
 
 def kill_at_step(env: dict[str, str], step: str) -> str:
@@ -327,19 +371,21 @@ def _first_rated_issue(data: Path) -> str:
 
 
 @pytest.mark.parametrize(
-    "damage, message",
+    "damage, message, fails_at",
     [
         (
             lambda data: (data / "sample" / "pytorch__pytorch" / "comments.json.gz").write_bytes(
                 (data / "sample" / "pytorch__pytorch" / "comments.json.gz").read_bytes()[:5000]
             ),
             "pytorch__pytorch/comments.json.gz: cannot read the sample",
+            "raw_issue_comments",
         ),
         (
             lambda data: (data / "sample" / "keras-team__keras" / "issues.json.gz").write_bytes(
                 gzip.compress(b'{"not": "a list"}')
             ),
             "expected a JSON array of GitHub items",
+            "raw_issues",
         ),
         (
             lambda data: (data / "bot_registry.yaml").write_text(
@@ -348,22 +394,26 @@ def _first_rated_issue(data: Path) -> str:
                 .replace("kind: machine_user", "kind: robot", 1)
             ),
             "bot_registry.yaml: entries[0] (name=tensorflowbutler).kind",
+            "bot_accounts",
         ),
         (
             lambda data: (data / "codebook.yaml").write_text("version: 1\ncategories: [\n"),
             "codebook.yaml: not valid YAML",
+            "coded_labels",
         ),
         (
             lambda data: (data / "labels" / "sample" / "coding" / "rater2.csv").write_text(
                 f"\ufeffrepo,number,categories\n{_first_rated_issue(data)},stale;astrology\n"
             ),
             "rater2.csv: line 2: unknown category astrology",
+            "coded_labels",
         ),
         (
             lambda data: (data / "labels" / "sample" / "adjudication.csv").write_text(
                 f"repo,number,categories\n{_first_rated_issue(data)},stale\n{_first_rated_issue(data)},license\n"
             ),
             "adjudication.csv: line 3: ",
+            "final_labels",
         ),
     ],
     ids=[
@@ -375,11 +425,15 @@ def _first_rated_issue(data: Path) -> str:
         "adjudication-contradiction",
     ],
 )
-def test_bad_input_names_the_file_and_keeps_what_was_stored(tmp_path, baseline, damage, message):
+def test_bad_input_names_the_file_and_keeps_what_was_stored(
+    tmp_path, baseline, damage, message, fails_at
+):
+    """The step that reads the bad input fails, and neither its table nor any table after it is
+    written at all (not even with the same content); what came before is rewritten unchanged."""
     shutil.copytree(baseline / "data", tmp_path / "data")
     shutil.copy(baseline / "kept.duckdb", tmp_path / "kept.duckdb")
     db, data = tmp_path / "kept.duckdb", tmp_path / "data"
-    before = fingerprints(db)
+    before, stamps = fingerprints(db), mark_tables(db)
     damage(data)
     result = finish_run(run_env(tmp_path, db, BOTSTUDY_DATA_DIR=str(data)))
     assert result.returncode != 0
@@ -388,6 +442,9 @@ def test_bad_input_names_the_file_and_keeps_what_was_stored(tmp_path, baseline, 
         "appears again with different categories" in result.stderr or "adjudication" not in message
     )
     assert fingerprints(db) == before
+    written = rewritten(db, stamps)
+    assert not written & from_asset_on(fails_at), sorted(written)
+    assert fails_at == "raw_issues" or "raw_issues" in written  # a rewrite is seen
 
 
 def test_the_token_never_reaches_anything_a_run_writes(tmp_path):
@@ -406,11 +463,25 @@ def test_the_token_never_reaches_anything_a_run_writes(tmp_path):
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert TOKEN not in result.stdout + result.stderr
     written = [path for path in tmp_path.rglob("*") if path.is_file()]
-    assert any(path.suffix == ".duckdb" for path in written) and any(
-        "home" in path.parts for path in written
-    )
-    leaks = [path for path in written if TOKEN.encode() in path.read_bytes()]
-    assert not leaks
+    assert any("home" in path.parts for path in written)
+    assert any(path.suffix == ".png" for path in written)
+    assert token_leaks(tmp_path / "secret.duckdb", TOKEN) == []
+    assert files_holding(tmp_path, TOKEN) == []
+
+
+def test_the_token_search_reads_every_column_of_every_table(tmp_path):
+    """One row of 20,000 holding the token, in a text column and in a list column, is found."""
+    db = tmp_path / "planted.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "CREATE TABLE t AS SELECT i, 'row ' || i AS text, ['a', 'b'] AS tags "
+            "FROM range(20000) r(i)"
+        )
+        con.execute("UPDATE t SET text = 'Bearer ' || ? WHERE i = 12345", [TOKEN])
+        con.execute("CREATE TABLE u AS SELECT [?, 'x'] AS tags", [TOKEN])
+    assert token_leaks(db, TOKEN) == ["t.text", "u.tags"]
+    (tmp_path / "log.txt").write_text(f"header {TOKEN}")
+    assert files_holding(tmp_path, TOKEN) == [tmp_path / "log.txt"]
 
 
 def github_run_env(tmp_path: Path, server: FakeGitHub, **extra: str) -> dict[str, str]:
@@ -444,6 +515,37 @@ def test_a_failed_warning_check_is_printed_and_the_run_exits_0(tmp_path):
         "warning check raw_issue_comments_reference_issues on raw_issue_comments failed: "
         "1 comments of issues that were not mined" in result.stdout
     ), result.stdout[-3000:]
+
+
+def test_a_failed_blocking_check_stops_every_asset_after_it(tmp_path):
+    """A refresh mines an issue whose author type GitHub does not have: `raw_issues_valid`
+    (blocking) fails, the run exits non-zero naming it, and no table after raw_issues is
+    written; the next good refresh completes the study."""
+    corpus = devset_corpus(load_devset())
+    repo = sorted(corpus)[0]
+    number = corpus[repo]["issues"][0]["number"]
+    with FakeGitHub(corpus, token=TOKEN) as server:
+        env = github_run_env(tmp_path, server, BOTSTUDY_REPOS=",".join(sorted(corpus)))
+        first = finish_run(env)
+        assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+        db = Path(env["BOTSTUDY_DB"])
+        before, stamps = fingerprints(db), mark_tables(db)
+        server.update_issue(repo, number, user={"login": "r2d2", "type": "Robot"})
+        bad = finish_run(env)
+        assert bad.returncode != 0
+        assert (
+            "check raw_issues_valid on raw_issues failed: ExpectColumnValuesToBeInSet("
+            "column='author_type'" in bad.stderr
+        ), bad.stderr[-3000:]
+        written = rewritten(db, stamps)
+        assert "raw_issues" in written  # the refresh stored the page, then the check stopped it
+        assert not written & (from_asset_on("raw_issues") - {"raw_issues"}), sorted(written)
+        after = fingerprints(db)
+        assert {t for t in before if after[t] != before[t]} <= {"raw_issues", "mining_state"}
+        server.update_issue(repo, number, user={"login": "r2d2", "type": "User"})
+        good = finish_run(env)
+        assert good.returncode == 0, good.stdout[-3000:] + good.stderr[-3000:]
+        assert from_asset_on("bot_accounts") <= rewritten(db, stamps)
 
 
 def mine_twice_with_make_run(tmp_path: Path, corpus: dict, fault_rate: float) -> tuple[int, dict]:
