@@ -268,9 +268,20 @@ def user_object(login: str, known: dict | None) -> dict:
 
 
 class Request:
-    __slots__ = ("args", "endpoint", "headers", "params", "path", "prefix", "query", "repo_name")
+    __slots__ = (
+        "args",
+        "endpoint",
+        "headers",
+        "params",
+        "path",
+        "path_query",
+        "prefix",
+        "query",
+        "repo_name",
+    )
 
     def __init__(self, raw_path: str, headers):
+        self.path_query = raw_path
         parts = urllib.parse.urlsplit(raw_path)
         path = parts.path
         is_enterprise = path == ENTERPRISE_PREFIX or path.startswith(ENTERPRISE_PREFIX + "/")
@@ -527,6 +538,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         fake: FakeGitHub = self.server.fake
+        fake._hold_if_asked()
         reply = fake._handle(self.path, self.headers)
         if reply.delay:
             fake._stopping.wait(reply.delay)  # a "timeout" fault; stop() cuts it short
@@ -635,7 +647,10 @@ class FakeGitHub:
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
         self._stats = new_stats()
-        self._request_times: list[float] = []
+        self._request_log: list[tuple[float, str]] = []
+        self._hold_countdown: int | None = None
+        self._held = threading.Event()  # the held request has arrived
+        self._release = threading.Event()
         self.url = ""
 
     # ----- lifecycle -----
@@ -681,12 +696,41 @@ class FakeGitHub:
     def reset_stats(self) -> None:
         with self._lock:
             self._stats = new_stats()
-            self._request_times = []
+            self._request_log = []
 
     def request_times(self) -> list[float]:
         """When each request since the last `reset_stats` arrived (time.monotonic())."""
         with self._lock:
-            return list(self._request_times)
+            return [moment for moment, _ in self._request_log]
+
+    def request_paths(self) -> list[str]:
+        """The path and query of each request since the last `reset_stats`, in order."""
+        with self._lock:
+            return [path for _, path in self._request_log]
+
+    def hold_request(self, nth: int) -> threading.Event:
+        """Leave the `nth` request from now unanswered (in flight) until `release()` or `stop()`;
+        the event returned is set when it arrives."""
+        with self._lock:
+            self._hold_countdown = nth
+            self._held.clear()
+            self._release.clear()
+        return self._held
+
+    def release(self) -> None:
+        self._release.set()
+
+    def _hold_if_asked(self) -> None:
+        with self._lock:
+            if self._hold_countdown is None:
+                return
+            self._hold_countdown -= 1
+            if self._hold_countdown > 0:
+                return
+            self._hold_countdown = None
+            self._held.set()
+        while not (self._release.wait(0.05) or self._stopping.is_set()):
+            pass
 
     @property
     def fault_rate(self) -> float:
@@ -884,7 +928,7 @@ class FakeGitHub:
     def _record(self, request: Request, reply: Reply) -> None:
         stats = self._stats
         stats["requests"] += 1
-        self._request_times.append(time.monotonic())
+        self._request_log.append((time.monotonic(), request.path_query))
         if reply.charge != "free":
             stats[reply.charge] += 1
         if reply.status in (401, 404, 422):

@@ -287,32 +287,6 @@ def test_an_exhausted_budget_never_draws_two_requests_within_a_second(tmp_path):
     assert len(times) >= 2 and min(gaps) >= 1.0, gaps
 
 
-def test_killed_walk_resumes_without_refetching_or_duplicating(tmp_path):
-    corpus = bulk_corpus(REPOS[:1], issues_per_repo=1000, comments_per_issue=0.0, seed=7)
-    store = warehouse(tmp_path)
-    with FakeGitHub(corpus, token=TOKEN) as server:
-        # Simulate a crash: the 4th page request raises inside the client, mid-walk.
-        with client(server) as api:
-            calls = {"n": 0}
-            original = api.get_page
-
-            def dying(url, etag=None):
-                calls["n"] += 1
-                if calls["n"] == 5:  # the probe, then pages 1-3, then death
-                    raise KeyboardInterrupt("killed")
-                return original(url, etag)
-
-            api.get_page = dying
-            with pytest.raises(KeyboardInterrupt):
-                walk(api, store, REPOS[0], ISSUES, window_items=None, log=lambda m: None)
-        assert counts(store)[0] == 300
-        server.reset_stats()
-        with client(server) as api:
-            walk(api, store, REPOS[0], ISSUES, window_items=None, log=lambda m: None)
-        assert server.stats["counted"] == 7 + 1  # pages 4..10 and a probe; nothing refetched
-    assert counts(store)[:2] == (1000, 1000)
-
-
 def test_bad_token_and_unknown_repository_say_so(tmp_path):
     corpus = bulk_corpus(REPOS[:1], issues_per_repo=10, comments_per_issue=0.0)
     store = warehouse(tmp_path)

@@ -3,6 +3,7 @@
 These run `python -m botstudy_assets.run` (what `make run` runs) as a real process."""
 
 import gzip
+import json
 import os
 import shutil
 import signal
@@ -20,6 +21,7 @@ from botstudy_assets.lib.storage import connect_read_only
 from botstudy_dev.corpora import devset_corpus
 from botstudy_dev.fake_github import FakeGitHub, bulk_corpus, minimum_requests
 from botstudy_tests.harness import files_holding, load_devset, token_leaks
+from botstudy_tests.killpoints import REACHED as KILLPOINT
 
 VOLATILE = {"mined_at", "path", "bytes", "html_url"}  # differ between runs by design
 TOKEN = "ghp_" + "T0kenForTests" * 3
@@ -139,73 +141,160 @@ def from_asset_on(asset: str) -> set[str]:
     return {key.to_user_string() for key in keys}
 
 
-def kill_at_step(env: dict[str, str], step: str) -> str:
-    """Start a run and SIGKILL it the moment Dagster starts `step`."""
-    process = start_run(env)
+def kill_inside_transaction(env: dict[str, str], sql: str, count: int = 1) -> None:
+    """Run `make run`'s main and SIGKILL it inside a DuckDB transaction: after the `count`-th
+    statement matching `sql` has run and before the commit (see `killpoints`)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "botstudy_tests.killpoints"],
+        cwd=PROJECT_ROOT,
+        env={**env, "KILLPOINT_SQL": sql, "KILLPOINT_COUNT": str(count)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     seen = []
+    assert process.stdout is not None
     for line in process.stdout:
         seen.append(line)
-        if f'Started execution of step "{step}"' in line:
+        if KILLPOINT in line:
             os.killpg(process.pid, signal.SIGKILL)
             break
     process.wait(timeout=60)
     assert process.returncode == -signal.SIGKILL, "".join(seen[-30:])
-    return "".join(seen)
 
 
-def test_sigkill_at_any_stage_leaves_each_table_old_or_new_and_a_rerun_completes(tmp_path):
+SNAPSHOT_DAY = "2019-06-01"
+
+
+def sample_before(day: str, source: Path, target: Path) -> Path:
+    """A copy of data/ whose sample holds only the issues and comments created before `day`."""
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("*.duckdb*", "reports"))
+    for path in (target / "sample").glob("*/*.json.gz"):
+        items = json.loads(gzip.decompress(path.read_bytes()))
+        kept = [item for item in items if item["created_at"] < day]
+        path.write_bytes(gzip.compress(json.dumps(kept).encode()))
+    return target
+
+
+# Inside the transactions that write: the sample load (two of three repositories' issues
+# written), and tables of detection, coding and reporting (replaced, not yet committed).
+KILL_POINTS = [
+    ("raw_issues", "INSERT OR REPLACE INTO raw_issues", 2),
+    ("keyword_candidates", 'CREATE OR REPLACE TABLE "keyword_candidates"', 1),
+    ("coded_labels", 'CREATE OR REPLACE TABLE "coded_labels"', 1),
+    ("category_summary", 'CREATE OR REPLACE TABLE "category_summary"', 1),
+]
+
+
+def test_sigkill_inside_a_transaction_leaves_each_table_old_or_new_and_a_rerun_completes(
+    tmp_path,
+):
     old_db, new_db = tmp_path / "old.duckdb", tmp_path / "new.duckdb"
-    # Two complete runs that differ in every study table: a 2019 snapshot and the whole sample
-    # (the raw tables hold the whole sample in both).
-    assert finish_run(run_env(tmp_path, old_db, BOTSTUDY_UNTIL="2019-06-01")).returncode == 0
+    # Two complete runs that differ in every table: a 2019 snapshot of a 2019 sample, and the
+    # whole sample.
+    old_data = sample_before(SNAPSHOT_DAY, PROJECT_ROOT / "data", tmp_path / "old_data")
+    old_env = run_env(
+        tmp_path, old_db, BOTSTUDY_DATA_DIR=str(old_data), BOTSTUDY_UNTIL=SNAPSHOT_DAY
+    )
+    old_run = finish_run(old_env)
+    assert old_run.returncode == 0, old_run.stdout[-3000:] + old_run.stderr[-3000:]
     assert finish_run(run_env(tmp_path, new_db)).returncode == 0
     old, new = fingerprints(old_db), fingerprints(new_db)
-    assert all(
-        old[table] != new[table]
-        for table in ("keyword_candidates", "coded_labels", "category_summary")
-    )
+    assert all(old[table] != new[table] for table, _, _ in KILL_POINTS)
     victim = tmp_path / "victim.duckdb"
     shutil.copy(old_db, victim)
     env = run_env(tmp_path, victim)
-    for step in ("raw_issue_comments", "keyword_candidates", "coded_labels", "category_summary"):
-        kill_at_step(env, step)
+    for table, sql, count in KILL_POINTS:
+        kill_inside_transaction(env, sql, count)
         now = fingerprints(victim)
-        torn = {
-            table: value for table, value in now.items() if value not in (old[table], new[table])
-        }
-        assert not torn, f"killed at {step}: tables neither old nor new: {sorted(torn)}"
+        assert now[table] == old[table], f"killed inside the write of {table}"
+        torn = {name: value for name, value in now.items() if value not in (old[name], new[name])}
+        assert not torn, f"killed writing {table}: tables neither old nor new: {sorted(torn)}"
     rerun = finish_run(env)
     assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
     assert fingerprints(victim) == new
 
 
+def issue_pages(paths: list[str]) -> list[str]:
+    """The issue pages among requests (not the one-item probes)."""
+    return [path for path in paths if "/issues?" in path and "per_page=100" in path]
+
+
+@pytest.mark.parametrize("moment", ["request_in_flight", "storing_the_page"])
+def test_a_walk_killed_mid_page_resumes_at_that_page_and_stores_each_issue_once(tmp_path, moment):
+    """SIGKILL while page 5's request is unanswered, or inside the transaction that stores page 3
+    with the walk's state: the next run starts at that page, refetches only it, stores each issue
+    once."""
+    corpus = bulk_corpus(["acme/alpha"], issues_per_repo=1000, comments_per_issue=1.0, seed=7)
+    with FakeGitHub(corpus, token=TOKEN) as server:
+        env = github_run_env(tmp_path, server, BOTSTUDY_REPOS="acme/alpha")
+        if moment == "request_in_flight":
+            arrived = server.hold_request(6)  # the probe, pages 1 to 4, then page 5
+            process = start_run(env)
+            assert arrived.wait(300), "page 5 was never asked for"
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=60)
+            server.release()  # now answered into a closed connection, and logged
+            deadline = time.monotonic() + 30
+            while len(issue_pages(server.request_paths())) < 5 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            stored, page = 400, 5
+        else:
+            kill_inside_transaction(env, "INSERT OR REPLACE INTO mining_state", 3)
+            stored, page = 200, 3
+        first = issue_pages(server.request_paths())
+        with duckdb.connect(env["BOTSTUDY_DB"], read_only=True) as con:
+            assert con.execute("SELECT count(*) FROM raw_issues").fetchone()[0] == stored
+        server.reset_stats()
+        rerun = finish_run(env)
+        assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
+        again = issue_pages(server.request_paths())
+    assert first[page - 1] == again[0]  # resumed at the page in flight, without a probe first
+    assert len(first[: page - 1]) + len(again) == 10  # every other page fetched once
+    with duckdb.connect(env["BOTSTUDY_DB"], read_only=True) as con:
+        rows = con.execute("SELECT count(*), count(DISTINCT number) FROM raw_issues").fetchone()
+    assert rows == (1000, 1000)
+
+
+READER_PATIENCE_S = 60  # a run holds the file for one table write at a time: seconds
+
+
 def test_sql_readers_during_a_run_neither_fail_it_nor_fail_for_long(tmp_path):
+    """A reader polling the file during a whole run (once holding it for 2 s, as a notebook
+    might) never waits longer than READER_PATIENCE_S for it and never fails; the run succeeds."""
     db = tmp_path / "busy.duckdb"
     env = run_env(tmp_path, db)
     assert finish_run(env).returncode == 0  # a database readers can open from the start
     process = start_run(env)
-    waits, reads, stop = [], [], threading.Event()
+    waits, reads, errors, stop = [], [], [], threading.Event()
 
     def reader() -> None:
-        while not stop.is_set():
-            started = time.monotonic()
-            con = connect_read_only(db, timeout_s=120)
-            try:
-                reads.append(con.execute("SELECT count(*) FROM raw_issues").fetchone()[0])
-                if len(reads) == 5:
-                    time.sleep(2)  # a notebook that keeps its connection open for a while
-            finally:
-                con.close()
-            waits.append(time.monotonic() - started)
-            time.sleep(0.05)
+        try:
+            while not stop.is_set():
+                started = time.monotonic()
+                con = connect_read_only(db, timeout_s=READER_PATIENCE_S)
+                try:
+                    reads.append(con.execute("SELECT count(*) FROM raw_issues").fetchone()[0])
+                    if len(reads) == 5:
+                        time.sleep(2)  # a notebook that keeps its connection open for a while
+                finally:
+                    con.close()
+                waits.append(time.monotonic() - started)
+                time.sleep(0.05)
+        except Exception as error:  # the test fails on it below, not the thread silently
+            errors.append(error)
 
     thread = threading.Thread(target=reader)
     thread.start()
     output, _ = process.communicate(timeout=300)
     stop.set()
-    thread.join(timeout=150)
+    thread.join(timeout=READER_PATIENCE_S + 30)
+    assert not thread.is_alive(), "the reader is stuck"
+    assert not errors, errors
     assert process.returncode == 0, output[-3000:]
     assert len(reads) >= 10 and all(count > 0 for count in reads)
+    assert max(waits) < READER_PATIENCE_S
     print(f"\n{len(reads)} reads during the run; longest wait for the lock {max(waits):.2f} s")
 
 
