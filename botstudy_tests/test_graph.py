@@ -129,9 +129,36 @@ def test_the_study_outputs_are_meaningful(sample_run):
         for row in run.sql("SELECT login FROM bot_accounts WHERE is_bot AND github_type = 'User'")
     }
     assert "tensorflowbutler" in machine_users
-    report = (tmp / "reports" / "botstudy_report.md").read_text(encoding="utf-8")
-    assert "Table I" in report and "68,400" in report and "0.87" in report
     assert (tmp / "reports" / "figure2_categories.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_report_shows_this_runs_numbers(sample_run):
+    """The report's funnel, agreement and Table I are this run's tables (the paper's 68,400 and
+    0.87 are printed beside them on every run, so they prove nothing)."""
+    run, tmp = sample_run
+    report = (tmp / "reports" / "botstudy_report.md").read_text(encoding="utf-8")
+    ((issues, candidates, tps),) = run.sql(
+        "SELECT issues, candidates, true_positives FROM bot_funnel "
+        "WHERE library = 'All' AND channel = 'keyword'"
+    )
+    assert f"botstudy (keyword channel, all libraries): {issues:,} → {candidates:,} → {tps:,}." in (
+        report
+    )
+    ((kappa, low, high),) = run.sql(
+        "SELECT value, ci_low, ci_high FROM agreement_metrics WHERE category IS NULL AND "
+        "metric = 'cohen_kappa' AND rater_a = 'rater1' AND rater_b = 'rater2'"
+    )
+    assert f"botstudy: rater1–rater2 κ = {kappa:.2f} [{low:.2f}, {high:.2f}]." in report
+    table_1 = {
+        line.split("|")[1].strip(): line
+        for line in report.split("## Table I")[1].split("## Figure 2")[0].splitlines()
+        if line.startswith("|")
+    }
+    for label, count, pct in run.sql(
+        "SELECT label, issue_count, issue_proportion_pct FROM category_summary"
+    ):
+        cells = [cell.strip() for cell in table_1[label].split("|")]
+        assert str(count) in cells and f"{pct:g}" in cells, (label, table_1[label])
 
 
 def test_sample_detection_matches_the_generators_truth(sample_run):
