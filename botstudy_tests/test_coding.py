@@ -129,10 +129,16 @@ def test_rater_file_problems_are_reported_row_by_row(tmp_path):
     assert "line 6: number 'x'" in message
 
 
-def test_rater_file_with_wrong_delimiter_says_so(tmp_path):
-    path = _write(tmp_path / "ann.csv", "repo;number;categories\na/b;1;stale\n")
-    with pytest.raises(LabelFileError, match="separated by semicolons; use commas"):
+@pytest.mark.parametrize("delimiter, name", [(";", "semicolons"), ("\t", "tabs")])
+def test_rater_file_with_wrong_delimiter_says_so(tmp_path, delimiter, name):
+    header = delimiter.join(["repo", "number", "categories"])
+    path = _write(tmp_path / "ann.csv", f"{header}\na/b{delimiter}1{delimiter}stale\n")
+    with pytest.raises(LabelFileError) as error:
         read_label_csv(path, KNOWN)
+    assert str(error.value) == (
+        f"{path}: line 1: header {header!r} must name the columns repo,number,categories "
+        f"(the header is separated by {name}; use commas)"
+    )
 
 
 def test_adjudication_that_contradicts_itself_is_refused(tmp_path):
@@ -286,3 +292,21 @@ def test_a_rater_row_with_no_category_counts_as_coded_none(tmp_path):
         (2, None, "raters+auto"),
     ]
     assert all(run.check_results().values()), run.check_results()
+
+
+def test_final_labels_take_the_adjudication_over_the_raters(tmp_path):
+    """ann and bob disagree on a/b#2; the adjudication settles it (and overrides even their
+    agreement on a/b#1)."""
+    raters = {"ann": "a/b,1,stale\na/b,2,\n", "bob": "a/b,1,stale\na/b,2,stale\n"}
+    env = _tiny_study(tmp_path, raters)
+    _write(
+        tmp_path / "labels" / "adjudication.csv",
+        "repo,number,categories\na/b,1,stale;feedback\na/b,2,mention\n",
+    )
+    run = materialize(env, selection=["coded_labels", "final_labels"])
+    assert run.success, run.failure_messages()
+    assert run.sql("SELECT number, category, settled_by FROM final_labels ORDER BY ALL") == [
+        (1, "feedback", "adjudication"),
+        (1, "stale", "adjudication"),
+        (2, "mention", "adjudication"),
+    ]

@@ -17,6 +17,7 @@ from botstudy_assets.defs.resources import StudyResource, WarehouseResource
 from botstudy_assets.lib.quality import Expectation, run_expectations
 from botstudy_assets.lib.reference_data import CATEGORIES
 from botstudy_assets.lib.settings import PROJECT_ROOT
+from botstudy_tests.harness import materialize, sample_env
 from botstudy_tests.snapshot import RECORDED, table_snapshot
 
 CONTRACT = {
@@ -159,6 +160,38 @@ def test_the_report_shows_this_runs_numbers(sample_run):
     ):
         cells = [cell.strip() for cell in table_1[label].split("|")]
         assert str(count) in cells and f"{pct:g}" in cells, (label, table_1[label])
+
+
+def test_review_sheet_rows_decided_into_validation_csv_override_the_automatic_decision(
+    sample_run, tmp_path
+):
+    """The round trip the README describes: decide rows of review_sheet.csv, save it as
+    validation.csv, run again; undecided rows are ignored."""
+    _, tmp = sample_run
+    sheet = pl.read_csv(tmp / "reports" / "review_sheet.csv", infer_schema_length=0)
+    assert sheet.height >= 3
+    flipped = {"true": "false", "false": "true"}
+    decided = sheet.head(2).with_columns(
+        decision=pl.col("suggestion").replace_strict(flipped), decided_by=pl.lit("ann")
+    )
+    labels = tmp_path / "labels"
+    shutil.copytree(PROJECT_ROOT / "data" / "labels" / "sample", labels)
+    pl.concat([decided, sheet.slice(2)]).write_csv(labels / "validation.csv")
+    again = materialize(sample_env(tmp_path, BOTSTUDY_LABELS_DIR=str(labels)))
+    assert again.success, again.failure_messages()
+    validated = set(again.sql("SELECT repo, number FROM validated_true_positives"))
+    for row in decided.iter_rows(named=True):
+        key = (row["repo"], int(row["number"]))
+        accepted = row["decision"] == "true"
+        assert again.sql(
+            "SELECT is_true_positive, basis, decided_by, auto_is_true_positive "
+            "FROM candidate_decisions WHERE repo = ? AND number = ?",
+            list(key),
+        ) == [(accepted, "human", "ann", not accepted)]
+        assert (key in validated) == accepted
+    still_open = set(again.sql("SELECT repo, number FROM review_sheet"))
+    assert still_open == {(r, int(n)) for r, n in sheet.slice(2).select("repo", "number").rows()}
+    assert again.sql("SELECT count(*) FROM candidate_decisions WHERE basis = 'human'") == [(2,)]
 
 
 def test_sample_detection_matches_the_generators_truth(sample_run):
@@ -507,6 +540,18 @@ def test_each_expectation_fails_on_bad_data(sample_run, tmp_path, check, finding
     result = evaluate(check, copy)
     assert not result.passed
     assert failure_text(finding) in (result.description or ""), result.description
+
+
+@pytest.mark.parametrize("value, status", [("on", "RUNNING"), ("", "STOPPED"), ("off", "STOPPED")])
+def test_botstudy_schedule_on_starts_the_weekly_refresh_by_default(value, status):
+    from botstudy_dev.runner import environment
+
+    with environment({"BOTSTUDY_SCHEDULE": value} if value else {}):
+        from botstudy_assets.definitions import defs
+
+        schedule = defs().resolve_schedule_def("weekly_refresh")
+    assert schedule.default_status == getattr(dg.DefaultScheduleStatus, status)
+    assert schedule.cron_schedule == "0 3 * * 1" and schedule.execution_timezone == "UTC"
 
 
 def test_repository_partitions_follow_the_configuration():

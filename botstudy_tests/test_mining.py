@@ -3,13 +3,14 @@
 import datetime as dt
 import itertools
 import threading
+from pathlib import Path
 
 import pytest
 
 from botstudy_assets.defs.resources import COMMENTS_WINDOW_ITEMS
 from botstudy_assets.lib.endpoints import COMMENTS, ISSUES, Endpoint
 from botstudy_assets.lib.github import GitHubAuthError, GitHubClient, GitHubError, GitHubNotFound
-from botstudy_assets.lib.raw_store import Target, ensure_tables
+from botstudy_assets.lib.raw_store import Target, WalkState, ensure_tables, load_state, save_state
 from botstudy_assets.lib.storage import Warehouse
 from botstudy_assets.lib.walk import EndpointWalk, RepoReport, mine_repositories
 from botstudy_dev.corpora import devset_corpus
@@ -308,19 +309,54 @@ def test_malformed_items_are_skipped_and_reported(tmp_path):
     corpus[REPOS[0]]["issues"][3]["created_at"] = "yesterday"
     corpus[REPOS[0]]["comments"][0]["issue_url"] = None
     corpus[REPOS[0]]["issues"][5]["body"] = "🙂" * 50_000 + "\u202e\u0000 RTL"
+    corpus[REPOS[0]]["issues"][6]["user"] = None  # a deleted account
+    corpus[REPOS[0]]["comments"][1]["user"] = None
+    corpus[REPOS[0]]["comments"][2]["body"] = None
     store = warehouse(tmp_path)
     with FakeGitHub(corpus, token=TOKEN) as server, client(server) as api:
         issues = walk(api, store, REPOS[0], ISSUES, window_items=None, log=lambda m: None)
         comments = walk(api, store, REPOS[0], COMMENTS, window_items=None, log=lambda m: None)
     assert len(issues.rejects) == 1 and "created_at='yesterday'" in issues.rejects[0]
     assert len(comments.rejects) == 1 and "issue_url" in comments.rejects[0]
-    assert (
-        store.scalar(
-            "SELECT length(body) FROM raw_issues WHERE number = ?",
-            [corpus[REPOS[0]]["issues"][5]["number"]],
-        )
-        > 50_000
-    )
+    number = corpus[REPOS[0]]["issues"][5]["number"]
+    body = store.scalar("SELECT body FROM raw_issues WHERE number = ?", [number])
+    assert body == "🙂" * 50_000 + "\u202e\ufffd RTL"  # NUL became U+FFFD, nothing else changed
+    ghost = corpus[REPOS[0]]["issues"][6]["number"]
+    assert store.query(
+        "SELECT author_login, author_type FROM raw_issues WHERE number = ?", [ghost]
+    ).rows() == [("ghost", "User")]
+    stored = {
+        row["comment_id"]: row
+        for row in store.query(
+            "SELECT comment_id, author_login, body FROM raw_issue_comments"
+        ).iter_rows(named=True)
+    }
+    deleted_user, no_body = (corpus[REPOS[0]]["comments"][i] for i in (1, 2))
+    assert stored[deleted_user["id"]]["author_login"] == "ghost"
+    assert stored[no_body["id"]]["body"] is None
+
+
+def test_a_page_that_keeps_failing_gives_up_after_8_retries_and_keeps_stored_pages(tmp_path):
+    corpus = bulk_corpus(REPOS[:1], issues_per_repo=500, comments_per_issue=0.0, seed=9)
+    store = warehouse(tmp_path)
+    pages = []
+    with FakeGitHub(corpus, token=TOKEN) as server, client(server) as api:
+        fetch = api.get_page
+
+        def failing_after_two_pages(url, etag=None):
+            if len(pages) == 2:  # from the third page on, GitHub answers 502 for ever
+                server.fault_rate = 1.0
+            page = fetch(url, etag)
+            if "per_page=100" in url:
+                pages.append(url)
+            return page
+
+        api.get_page = failing_after_two_pages
+        server.reset_stats()
+        with pytest.raises(GitHubError, match=r"giving up after 8 retries: HTTP 502 on /repos/"):
+            walk(api, store, REPOS[0], ISSUES, window_items=None)
+        assert server.stats["faults"] == 9  # the first try and 8 retries
+    assert counts(store)[0] == 200
 
 
 RAW_TABLES = {"raw_issues", "raw_issue_comments", "mining_state"}
@@ -410,6 +446,53 @@ def assert_only_the_snapshot_is_studied(snapshot, fresh, corpus, late_issues) ->
     assert funnel == [(n_all - len(late_issues),)]
     # Raw tables keep everything mined.
     assert snapshot.sql("SELECT count(*) FROM raw_issues") == [(n_all,)]
+
+
+def test_a_walk_state_written_under_a_snapshot_day_is_walked_afresh(tmp_path):
+    """Older versions mined only up to BOTSTUDY_UNTIL and noted the day in mining_state: those
+    rows stop at the day, so such a walk starts over; a state without a day resumes."""
+    store = warehouse(tmp_path)
+    target = Target(REPOS[0], ISSUES, "github", "http://127.0.0.1:1")
+    state = WalkState(watermark=dt.datetime(2021, 1, 1), next_url="http://127.0.0.1:1/next")
+    with store.transaction() as con:
+        save_state(con, target, state)
+    assert load_state(store, target) == state
+    with store.transaction() as con:
+        con.execute("UPDATE mining_state SET until = '2021-11-15'")
+    assert load_state(store, target) == WalkState()
+
+
+def materialization_metadata(run, asset: str) -> dict:
+    (first, *_) = run.result.asset_materializations_for_node(asset)
+    return {key: value.value for key, value in first.metadata.items()}
+
+
+def test_rejected_items_and_label_rows_outside_the_study_are_counted(tmp_path):
+    corpus = bulk_corpus(REPOS[:1], issues_per_repo=60, comments_per_issue=1.0, seed=14)
+    repo, issues = REPOS[0], corpus[REPOS[0]]["issues"]
+    issues[3]["created_at"] = "yesterday"
+    corpus[repo]["comments"][0]["issue_url"] = None
+    by_creation = sorted(issues[4:], key=lambda issue: issue["created_at"])
+    early, late = by_creation[0], by_creation[-1]
+    day = late["created_at"][:10]  # the last issue is created on that day: outside the study
+    env = github_env(tmp_path, "", BOTSTUDY_REPOS=repo, BOTSTUDY_UNTIL=day, GITHUB_TOKEN=TOKEN)
+    (Path(env["BOTSTUDY_LABELS_DIR"]) / "coding").mkdir()
+    (Path(env["BOTSTUDY_LABELS_DIR"]) / "coding" / "ann.csv").write_text(
+        "repo,number,categories\n"
+        f"{repo},{early['number']},stale\n"
+        "c/d,4,stale\n"
+        f"{repo},{late['number']},mention\n",
+        encoding="utf-8",
+    )
+    with FakeGitHub(corpus, token=TOKEN) as server:
+        run = materialize({**env, "BOTSTUDY_GITHUB_API_URL": server.url})
+    assert run.success, run.failure_messages()
+    assert materialization_metadata(run, "raw_issues")["items_rejected"] == 1
+    assert materialization_metadata(run, "raw_issue_comments")["items_rejected"] == 1
+    assert materialization_metadata(run, "coded_labels")["label_rows_outside_study"] == 2
+    assert run.sql("SELECT number, category FROM coded_labels WHERE rater = 'ann'") == [
+        (early["number"], "stale")
+    ]
 
 
 def test_token_never_reaches_logs_or_tables(tmp_path, caplog):

@@ -17,7 +17,7 @@ import duckdb
 import pytest
 
 from botstudy_assets.lib.settings import PROJECT_ROOT
-from botstudy_assets.lib.storage import connect_read_only
+from botstudy_assets.lib.storage import Warehouse, WarehouseLockTimeout, connect_read_only
 from botstudy_dev.corpora import devset_corpus
 from botstudy_dev.fake_github import FakeGitHub, bulk_corpus, minimum_requests
 from botstudy_tests.harness import files_holding, load_devset, token_leaks
@@ -296,6 +296,35 @@ def test_sql_readers_during_a_run_neither_fail_it_nor_fail_for_long(tmp_path):
     assert len(reads) >= 10 and all(count > 0 for count in reads)
     assert max(waits) < READER_PATIENCE_S
     print(f"\n{len(reads)} reads during the run; longest wait for the lock {max(waits):.2f} s")
+
+
+def test_a_file_locked_too_long_by_another_process_says_what_to_do(tmp_path):
+    db = tmp_path / "held.duckdb"
+    duckdb.connect(str(db)).close()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); print('open', "
+            "flush=True); time.sleep(120)",
+            str(db),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+        with pytest.raises(WarehouseLockTimeout) as error:
+            Warehouse(db, lock_timeout_s=1).query("SELECT 1")
+        with pytest.raises(WarehouseLockTimeout):
+            connect_read_only(db, timeout_s=1)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert str(error.value).startswith(
+        f"{db} stayed locked by another process for 1 s; close long-lived sessions on it"
+    )
+    assert Warehouse(db, lock_timeout_s=1).scalar("SELECT 42") == 42  # free again
 
 
 REPOS = ["keras-team/keras", "pytorch/pytorch", "tensorflow/tensorflow"]
@@ -635,6 +664,32 @@ def test_a_failed_blocking_check_stops_every_asset_after_it(tmp_path):
         good = finish_run(env)
         assert good.returncode == 0, good.stdout[-3000:] + good.stderr[-3000:]
         assert from_asset_on("bot_accounts") <= rewritten(db, stamps)
+
+
+def test_a_bad_token_or_an_unknown_repository_stops_the_run_and_keeps_every_table(tmp_path):
+    corpus = devset_corpus(load_devset())
+    repos = ",".join(sorted(corpus))
+    wrong = "ghp_" + "NotTheToken" * 3
+    with FakeGitHub(corpus, token=TOKEN) as server:
+        env = github_run_env(tmp_path, server, BOTSTUDY_REPOS=repos)
+        assert finish_run(env).returncode == 0
+        db = Path(env["BOTSTUDY_DB"])
+        before, stamps = fingerprints(db), mark_tables(db)
+        bad_token = finish_run({**env, "GITHUB_TOKEN": wrong})
+        unknown = finish_run({**env, "BOTSTUDY_REPOS": f"{repos},acme/nope"})
+    assert bad_token.returncode != 0
+    assert (
+        "GitHub answered 401 (Bad credentials) for /repos/" in bad_token.stderr
+        and "GITHUB_TOKEN is missing, expired or revoked" in bad_token.stderr
+    ), bad_token.stderr[-3000:]
+    assert wrong not in bad_token.stdout + bad_token.stderr
+    assert unknown.returncode != 0
+    assert (
+        "acme/nope: GitHub answered 404 for /repos/acme/nope/issues" in unknown.stderr
+        and "(check BOTSTUDY_REPOS and BOTSTUDY_GITHUB_API_URL)" in unknown.stderr
+    ), unknown.stderr[-3000:]
+    assert fingerprints(db) == before
+    assert rewritten(db, stamps) == set()
 
 
 def mine_twice_with_make_run(tmp_path: Path, corpus: dict, fault_rate: float) -> tuple[int, dict]:

@@ -23,19 +23,14 @@ AGREEMENT_METRICS_EXPECTATIONS = [
     Expectation("ExpectColumnValuesToBeBetween", column="n", min_value=1),
     Expectation("ExpectColumnValuesToBeInSet", column="metric", value_set=METRICS),
 ]
-# Pairs of raters who coded an issue in common (auto codes every true positive) and have no
-# pooled kappa row.
-PAIRS_WITHOUT_POOLED_KAPPA_SQL = """
+# Pairs of raters who coded an issue in common (auto codes every true positive): each must have
+# a pooled kappa.
+RATER_PAIRS_SQL = """
 WITH coded AS (
     SELECT DISTINCT rater, repo, number FROM coded_labels
-    UNION SELECT $auto, repo, number FROM validated_true_positives),
-pairs AS (
-    SELECT DISTINCT a.rater AS rater_a, b.rater AS rater_b
-    FROM coded a JOIN coded b USING (repo, number) WHERE a.rater < b.rater),
-pooled AS (
-    SELECT rater_a, rater_b FROM agreement_metrics
-    WHERE category IS NULL AND metric = 'cohen_kappa')
-SELECT rater_a, rater_b FROM pairs ANTI JOIN pooled USING (rater_a, rater_b) ORDER BY ALL
+    UNION SELECT $auto, repo, number FROM validated_true_positives)
+SELECT DISTINCT a.rater AS rater_a, b.rater AS rater_b
+FROM coded a JOIN coded b USING (repo, number) WHERE a.rater < b.rater ORDER BY ALL
 """
 
 
@@ -76,12 +71,12 @@ def coded_labels_valid(study: StudyResource, warehouse: WarehouseResource) -> dg
 def agreement_metrics_valid(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     db = warehouse.get()
     frame = db.query("SELECT * FROM agreement_metrics")
-    raters = db.scalar("SELECT count(DISTINCT rater) FROM coded_labels")
-    if frame.is_empty() and raters < 2:
+    pairs = set(db.query(RATER_PAIRS_SQL, {"auto": AUTO}).iter_rows())
+    if frame.is_empty() and not pairs:
         return dg.AssetCheckResult(
             passed=True,
-            description=f"{raters} rater(s): nothing to "
-            "compare (add human rater files under labels/coding/)",
+            description="no two raters coded an issue in common: nothing to compare (add "
+            "human rater files under labels/coding/)",
         )
     bounded = frame.filter(pl.col("metric") != "percent_agreement")
     percent = frame.filter(pl.col("metric") == "percent_agreement")
@@ -92,9 +87,10 @@ def agreement_metrics_valid(warehouse: WarehouseResource) -> dg.AssetCheckResult
             problems.append(
                 f"{bad.height} {name} values outside [{low:g}, 1], e.g. {bad.head(3).rows()}"
             )
-    missing = db.query(PAIRS_WITHOUT_POOLED_KAPPA_SQL, {"auto": AUTO})
-    if missing.height:
-        problems.append(f"rater pairs without a pooled kappa: {missing.rows()[:5]}")
+    pooled = frame.filter(pl.col("category").is_null() & (pl.col("metric") == "cohen_kappa"))
+    missing = sorted(pairs - set(pooled.select("rater_a", "rater_b").iter_rows()))
+    if missing:
+        problems.append(f"rater pairs without a pooled kappa: {missing[:5]}")
     return check_result(
         run_expectations(
             "agreement_metrics",
