@@ -1,13 +1,16 @@
 """The miner against the loopback fake GitHub: fewest requests, nothing lost, cheap refresh."""
 
 import datetime as dt
+import gzip
 import itertools
+import json
 import threading
 from pathlib import Path
 
 import pytest
 
 from botstudy_assets.defs.resources import COMMENTS_WINDOW_ITEMS
+from botstudy_assets.lib import sample
 from botstudy_assets.lib.endpoints import COMMENTS, ISSUES, Endpoint
 from botstudy_assets.lib.github import GitHubAuthError, GitHubClient, GitHubError, GitHubNotFound
 from botstudy_assets.lib.raw_store import Target, WalkState, ensure_tables, load_state, save_state
@@ -460,6 +463,20 @@ def test_a_walk_state_written_under_a_snapshot_day_is_walked_afresh(tmp_path):
     with store.transaction() as con:
         con.execute("UPDATE mining_state SET until = '2021-11-15'")
     assert load_state(store, target) == WalkState()
+
+
+def test_sample_files_are_read_in_pages_without_loading_them_whole(tmp_path, monkeypatch):
+    items = [{"id": i, "body": "x" * (i % 7) + ' ]},"\\ 🙂', "n": [i, None]} for i in range(10)]
+    path = tmp_path / "items.json.gz"
+    path.write_bytes(gzip.compress(json.dumps(items, indent=1).encode()))
+    monkeypatch.setattr(sample, "_CHUNK", 5)  # items straddle every chunk boundary
+    monkeypatch.setattr(sample, "SAMPLE_PAGE_ITEMS", 4)
+    assert list(sample.sample_pages(path)) == [items[:4], items[4:8], items[8:]]
+    path.write_bytes(gzip.compress(b"[]"))
+    assert list(sample.sample_pages(path)) == []
+    path.write_bytes(gzip.compress(json.dumps(items).encode()[:-30]))
+    with pytest.raises(sample.SampleError, match="cannot read the sample"):
+        list(sample.sample_pages(path))
 
 
 def materialization_metadata(run, asset: str) -> dict:
