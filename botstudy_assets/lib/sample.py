@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
@@ -17,6 +18,7 @@ from .walk import RepoReport
 SAMPLE_REPOS = "keras-team/keras, pytorch/pytorch and tensorflow/tensorflow"
 SAMPLE_PAGE_ITEMS = 1_000  # items stored per upsert: memory per page, few statements per file
 _CHUNK = 1 << 20  # characters of the decompressed file read at a time
+_BETWEEN_ITEMS = re.compile(r"[\s,]*")
 
 
 class SampleError(ValueError):
@@ -35,6 +37,12 @@ def _not_an_array(path: Path, text: str) -> SampleError:
     return SampleError(f"{path}: expected a JSON array of GitHub items, got {kind}")
 
 
+def _after_separators(buffer: str, position: int) -> int:
+    """Where the next item starts: past whitespace and the comma (without copying the text)."""
+    found = _BETWEEN_ITEMS.match(buffer, position)
+    return found.end() if found else position
+
+
 def _array_items(path: Path, handle: TextIO) -> Iterator[Any]:
     """The items of the JSON array in `handle`, decoded one at a time from chunks of the text,
     so that a file's items are never all in memory at once."""
@@ -45,7 +53,7 @@ def _array_items(path: Path, handle: TextIO) -> Iterator[Any]:
     position = 1
     while True:
         while True:  # the next item (or the array's end) must be whole in the buffer
-            stripped = len(buffer) - len(buffer[position:].lstrip(" \t\r\n,"))
+            stripped = _after_separators(buffer, position)
             if buffer.startswith("]", stripped):
                 return
             try:
