@@ -187,6 +187,7 @@ KILL_POINTS = [
 ]
 
 
+@pytest.mark.timeout(1800)  # seven runs of the sample: about 8 min on two shared CPUs
 def test_sigkill_inside_a_transaction_leaves_each_table_old_or_new_and_a_rerun_completes(
     tmp_path,
 ):
