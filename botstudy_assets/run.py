@@ -42,17 +42,44 @@ def _root_cause(event: dg.DagsterEvent) -> str:
     return error.message.strip() if error is not None else "failed"
 
 
+def _failed_checks(
+    result: dg.ExecuteInProcessResult, severity: dg.AssetCheckSeverity
+) -> list[dg.AssetCheckEvaluation]:
+    return [
+        evaluation
+        for evaluation in result.get_asset_check_evaluations()
+        if not evaluation.passed and evaluation.severity == severity
+    ]
+
+
+def _check_line(evaluation: dg.AssetCheckEvaluation) -> str:
+    why = evaluation.description or ", ".join(
+        f"{key}={value.value}"
+        for key, value in evaluation.metadata.items()
+        if isinstance(value.value, int | float | str)
+    )
+    return (
+        f"check {evaluation.check_name} on {evaluation.asset_key.to_user_string()} "
+        f"failed: {why or 'no reason given'}"
+    )
+
+
 def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
+    """What makes the run fail: failed steps and failed checks of severity ERROR (every
+    blocking check is one)."""
     messages = [
         f"{event.step_key}: {_root_cause(event)}" for event in result.get_step_failure_events()
     ]
-    messages += [
-        f"check {evaluation.check_name} on {evaluation.asset_key.to_user_string()} "
-        f"failed: {evaluation.description}"
-        for evaluation in result.get_asset_check_evaluations()
-        if not evaluation.passed
-    ]
+    messages += map(_check_line, _failed_checks(result, dg.AssetCheckSeverity.ERROR))
     return messages
+
+
+def _warnings(result: dg.ExecuteInProcessResult) -> list[str]:
+    """Failed checks of severity WARN: worth reading, but the run's tables are complete."""
+    return [
+        f"warning {_check_line(evaluation)}"
+        for evaluation in _failed_checks(result, dg.AssetCheckSeverity.WARN)
+    ]
 
 
 def print_summary(study, warehouse) -> None:
@@ -135,6 +162,11 @@ def _run(study, warehouse) -> int:
         print("Tables that were already written are unchanged.", file=sys.stderr)
         return 1
     print_summary(study, warehouse)
+    warnings = _warnings(result)
+    if warnings:
+        print("\nbotstudy: the run completed; these warning checks failed:")
+        for message in warnings:
+            print(f"  - {message}")
     return 0
 
 

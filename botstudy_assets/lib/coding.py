@@ -265,6 +265,8 @@ def auto_labels(
 
 
 def human_rows(raters: dict[str, dict[IssueKey, frozenset[str]]]) -> pl.DataFrame:
+    """One row per (issue, category, rater); an issue a rater coded with no category has one
+    row with category NULL, so that it counts as "coded none" rather than "not coded"."""
     rows = [
         {
             "repo": repo,
@@ -280,7 +282,7 @@ def human_rows(raters: dict[str, dict[IssueKey, frozenset[str]]]) -> pl.DataFram
         }
         for rater, coding in raters.items()
         for (repo, number), categories in coding.items()
-        for category in sorted(categories)
+        for category in sorted(categories) or [None]
     ]
     return pl.DataFrame(rows, schema=LABEL_SCHEMA)
 
@@ -312,14 +314,15 @@ def settle(
 def codings_from(
     labels: pl.DataFrame, universe: dict[str, set[IssueKey]]
 ) -> dict[str, dict[IssueKey, frozenset[str]]]:
-    """Rater -> issue -> categories, including issues a rater coded with no category."""
+    """Rater -> issue -> categories, including issues a rater coded with no category (a row
+    with category NULL, or an issue of the rater's `universe` without a row)."""
     codings: dict[str, dict[IssueKey, set[str]]] = {
         rater: {key: set() for key in keys} for rater, keys in universe.items()
     }
     for row in labels.iter_rows(named=True):
-        codings.setdefault(row["rater"], {}).setdefault((row["repo"], row["number"]), set()).add(
-            row["category"]
-        )
+        coded = codings.setdefault(row["rater"], {}).setdefault((row["repo"], row["number"]), set())
+        if row["category"] is not None:
+            coded.add(row["category"])
     return {
         rater: {key: frozenset(value) for key, value in coding.items()}
         for rater, coding in codings.items()

@@ -562,7 +562,7 @@ def decision_rows(
 
 
 FUNNEL_SQL = """
-WITH issues AS (SELECT repo, number, library FROM raw_issues WHERE list_contains($repos, repo)),
+WITH issues AS (SELECT repo, number, library FROM study_issues),
 channels AS (SELECT unnest($channels) AS channel),
 libraries AS (SELECT DISTINCT library FROM issues UNION ALL SELECT 'All'),
 cand AS (
@@ -587,10 +587,9 @@ ORDER BY g.library = 'All', g.library,
 """
 
 
-def funnel_params(repos: list[str]) -> dict:
-    """FUNNEL_SQL's parameters: the studied repositories and the paper's funnel beside them."""
+def funnel_params() -> dict:
+    """FUNNEL_SQL's parameters besides the study's scope: the paper's funnel."""
     return {
-        "repos": repos,
         "channels": [*CHANNELS, "any"],
         "paper_issues": paper.ISSUES,
         "paper_candidates": paper.KEYWORD_CANDIDATES,

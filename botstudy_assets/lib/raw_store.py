@@ -2,7 +2,8 @@
 
 Rows are upserted by their endpoint's key, so a refetched page is harmless; the state row
 remembers where a walk stands (next URL, watermark, window, probe ETag) per repository and
-endpoint, for one source, API and snapshot day.
+endpoint, for one source and API. Everything mined is kept: BOTSTUDY_UNTIL selects what is
+studied (`scope.py`), never what is mined, so the walk's state does not depend on it.
 """
 
 from __future__ import annotations
@@ -21,22 +22,20 @@ from .endpoints import (
     reaction_backfill_sql,
 )
 from .settings import library_name
-from .storage import Warehouse, frame_of
+from .storage import Warehouse
+
+# mining_state.until: always empty now; a day there marks a walk that filtered by it.
+NO_DAY = ""
 
 
 @dataclass(frozen=True)
 class Target:
-    """What one walk mines: an endpoint of a repository, from a source and API, up to a day."""
+    """What one walk mines: an endpoint of a repository, from a source and API."""
 
     repo: str
     endpoint: Endpoint
     source: str
     api_url: str
-    until: dt.datetime | None = None
-
-    @property
-    def until_key(self) -> str:
-        return self.until.date().isoformat() if self.until else ""
 
     def label(self) -> str:
         return f"{self.repo} {self.endpoint.name}"
@@ -82,16 +81,6 @@ def upsert_page(con: duckdb.DuckDBPyConnection, target: Target, rows: list[dict]
     """Insert-or-replace one page of rows; returns how many were written."""
     endpoint = target.endpoint
     frame = parsing.rows_frame(rows, endpoint.schema)
-    if target.until is not None and endpoint.of_issue:
-        # Only rows of issues inside the snapshot belong to the study.
-        con.register("_page_raw", frame.to_arrow())
-        frame = frame_of(
-            con,
-            "SELECT p.* FROM _page_raw p WHERE p.created_at < ? AND EXISTS (SELECT 1 FROM "
-            "raw_issues i WHERE i.repo = p.repo AND i.number = p.issue_number)",
-            [target.until],
-        )
-        con.unregister("_page_raw")
     if frame.is_empty():
         return 0
     con.register("_page", frame.to_arrow())
@@ -112,7 +101,7 @@ def save_state(con: duckdb.DuckDBPyConnection, target: Target, state: WalkState)
             target.endpoint.name,
             target.source,
             target.api_url,
-            target.until_key,
+            NO_DAY,
             state.watermark,
             state.next_url,
             state.window_since,
@@ -126,7 +115,8 @@ def save_state(con: duckdb.DuckDBPyConnection, target: Target, state: WalkState)
 
 
 def load_state(warehouse: Warehouse, target: Target) -> WalkState:
-    """The walk state, or a fresh one when the source, API or snapshot day changed."""
+    """The walk state, or a fresh one when the source or API changed, or when it was written
+    by a version that mined only up to BOTSTUDY_UNTIL (its rows stop at that day)."""
     frame = warehouse.query(
         "SELECT * FROM mining_state WHERE repo = ? AND endpoint = ?",
         [target.repo, target.endpoint.name],
@@ -134,10 +124,10 @@ def load_state(warehouse: Warehouse, target: Target) -> WalkState:
     if frame.is_empty():
         return WalkState()
     row = frame.row(0, named=True)
-    if (row["source"], row["api_url"], row["until"]) != (
+    if (row["source"], row["api_url"], row["until"] or NO_DAY) != (
         target.source,
         target.api_url,
-        target.until_key,
+        NO_DAY,
     ):
         return WalkState()
     return WalkState(

@@ -45,7 +45,6 @@ class RepoReport:
     pages: int = 0
     items_new: int = 0
     items_updated: int = 0
-    items_skipped: int = 0
     rejects: list[str] = field(default_factory=list)
     requests: int = 0
     counted_requests: int = 0
@@ -174,17 +173,14 @@ class EndpointWalk:
             state.next_url = self._restart_window(state)
 
     def _store(self, state: WalkState, rows: list[dict], known_until: dt.datetime | None) -> None:
-        until = self.target.until
-        kept = [row for row in rows if until is None or row["created_at"] < until]
         with self.warehouse.transaction() as con:
-            written = upsert_page(con, self.target, kept)
+            written = upsert_page(con, self.target, rows)
             save_state(con, self.target, state)
         new = min(
             written,
-            sum(1 for row in kept if known_until is None or row["created_at"] > known_until),
+            sum(1 for row in rows if known_until is None or row["created_at"] > known_until),
         )
         self.report.pages += 1
-        self.report.items_skipped += len(rows) - len(kept)
         self.report.items_new += new
         self.report.items_updated += written - new
 

@@ -59,13 +59,12 @@ def coded_labels(
     coder = AutoCoder(
         codebook, registry, KeywordMatcher(load_keywords(settings.keywords_file)), bot_logins
     )
-    repos = settings.repo_list()
-    events = bot_event_hits(load_events(db, repos), bot_logins, coder.tracer, registry)
+    events = bot_event_hits(load_events(db, settings), bot_logins, coder.tracer, registry)
     meta = {
         key: replace(about, bot_events=events.get(key, []))
-        for key, about in load_thread_meta(db, repos).items()
+        for key, about in load_thread_meta(db, settings).items()
     }
-    auto = auto_labels(tps, load_posts(db, repos), coder, meta)
+    auto = auto_labels(tps, load_posts(db, settings), coder, meta)
     labels = pl.concat([auto, human_rows(raters)])
     db.replace_table("coded_labels", labels)
     uncoded = tps.join(auto.select("repo", "number"), on=["repo", "number"], how="anti").height

@@ -38,18 +38,10 @@ def _mine(
     repos = partition_repos(context)
     ensure_tables(warehouse)
     log = context.log.info
-    log(
-        f"mining {endpoint.name} of {', '.join(repos)} from {study.source}"
-        + (
-            f", issues created before {study.until_day}"
-            if study.until and endpoint is not EVENTS
-            else ""
-        )
-    )
-    # Issue events are never filtered by BOTSTUDY_UNTIL: the raw tables keep what was mined.
-    until = None if endpoint is EVENTS else study.until
+    # Everything is mined and kept; BOTSTUDY_UNTIL selects what the later stages study.
+    log(f"mining {endpoint.name} of {', '.join(repos)} from {study.source}")
     if study.source == "sample":
-        reports = load_sample(study.sample_dir, warehouse, repos, endpoint, until)
+        reports = load_sample(study.sample_dir, warehouse, repos, endpoint)
     elif endpoint is EVENTS:
         reports = mine_events(
             lambda: github.client(log),
@@ -59,7 +51,7 @@ def _mine(
             log=log,
         )
     else:
-        targets = [Target(repo, endpoint, "github", github.api_url, study.until) for repo in repos]
+        targets = [Target(repo, endpoint, "github", github.api_url) for repo in repos]
         reports = mine_repositories(
             lambda: github.client(log),
             warehouse,

@@ -12,6 +12,7 @@ from botstudy_assets.lib.coding import codings_from, confusion_by_category
 from botstudy_assets.lib.labelfiles import AUTO
 from botstudy_assets.lib.reference_data import load_codebook
 from botstudy_assets.lib.report import FIGURE_CATEGORIES, summarize_categories, write_study_report
+from botstudy_assets.lib.scope import study_query
 from botstudy_assets.lib.storage import Warehouse
 
 GROUP = "reporting"
@@ -20,7 +21,7 @@ BEYOND = ["bot_timeline", "stale_policy", "bot_reactions", "issue_closures", "bo
 
 BY_LIBRARY_SQL = """
 SELECT r.library, f.category, count(DISTINCT (f.repo, f.number)) AS issues
-FROM final_labels f JOIN raw_issues r USING (repo, number)
+FROM final_labels f JOIN study_issues r USING (repo, number)
 WHERE f.category IS NOT NULL GROUP BY ALL
 """
 
@@ -83,7 +84,7 @@ def study_report(study: StudyResource, warehouse: WarehouseResource) -> dg.Mater
         settings,
         funnel=db.query("SELECT * FROM bot_funnel"),
         summary=db.query("SELECT * FROM category_summary"),
-        by_library=db.query(BY_LIBRARY_SQL),
+        by_library=study_query(db, settings, BY_LIBRARY_SQL),
         agreement=db.query("SELECT * FROM agreement_metrics"),
         decisions=db.query("SELECT basis, is_true_positive FROM candidate_decisions"),
         beyond={name: db.query(f"SELECT * FROM {name}") for name in BEYOND},
