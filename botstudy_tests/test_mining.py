@@ -370,7 +370,13 @@ def test_a_page_that_keeps_failing_gives_up_after_8_retries_and_keeps_stored_pag
     assert counts(store)[0] == 200
 
 
-RAW_TABLES = {"raw_issues", "raw_issue_comments", "mining_state"}
+RAW_TABLES = {
+    "raw_issues",
+    "raw_issue_comments",
+    "raw_issue_events",
+    "mining_state",
+    "events_state",
+}
 SNAPSHOT_DAY = "2019-06-01"
 
 
