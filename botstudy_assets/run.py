@@ -17,6 +17,7 @@ from botstudy_assets.defs.jobs import execute_refresh
 from botstudy_assets.defs.mining.partitions import sync_repositories
 from botstudy_assets.defs.resources import build_resources
 from botstudy_assets.lib import paper
+from botstudy_assets.lib.markdown import MISSING
 from botstudy_assets.lib.settings import SettingsError
 
 
@@ -55,6 +56,11 @@ def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
     return messages
 
 
+def _shown(frame: pl.DataFrame) -> pl.DataFrame:
+    """A frame as a person reads it: text, with "—" where a value is missing (never "null")."""
+    return frame.with_columns(pl.all().cast(pl.String).fill_null(MISSING))
+
+
 def print_summary(study, warehouse) -> None:
     pl.Config.set_tbl_hide_dataframe_shape(True)
     pl.Config.set_tbl_hide_column_data_types(True)
@@ -70,24 +76,26 @@ def print_summary(study, warehouse) -> None:
         "FROM bot_funnel WHERE channel = 'any'"
     )
     print(f"\nFunnel (paper: {paper.FUNNEL_LINE}):")
-    print(funnel.join(any_channel, on="library", how="left", maintain_order="left"))
+    print(_shown(funnel.join(any_channel, on="library", how="left", maintain_order="left")))
     print("\nTable I, categories of automated work (paper proportions beside ours):")
     print(
-        warehouse.query(
-            "SELECT category, issue_count, issue_proportion_pct AS pct, paper_proportion_pct AS "
-            "paper_pct, "
-            "array_to_string(bots[1:4], ', ') AS bots FROM category_summary ORDER BY issue_count "
-            "DESC"
+        _shown(
+            warehouse.query(
+                "SELECT category, issue_count, issue_proportion_pct AS pct, paper_proportion_pct "
+                "AS paper_pct, array_to_string(bots[1:4], ', ') AS bots FROM category_summary "
+                "ORDER BY issue_count DESC"
+            )
         )
     )
     print(f"\nAgreement, all categories pooled (paper: Cohen's kappa {paper.KAPPA}):")
     print(
-        warehouse.query(
-            "SELECT rater_a, rater_b, metric, round(value, 3) AS value, round(ci_low, 3) AS "
-            "ci_low, "
-            "round(ci_high, 3) AS ci_high, n, interpretation FROM agreement_metrics "
-            "WHERE category IS NULL AND metric <> 'percent_agreement' ORDER BY metric, rater_a, "
-            "rater_b"
+        _shown(
+            warehouse.query(
+                "SELECT rater_a, rater_b, metric, round(value, 3) AS value, round(ci_low, 3) AS "
+                "ci_low, round(ci_high, 3) AS ci_high, n, interpretation FROM agreement_metrics "
+                "WHERE category IS NULL AND metric <> 'percent_agreement' ORDER BY metric, "
+                "rater_a, rater_b"
+            )
         )
     )
     files = warehouse.query("SELECT artifact, path FROM study_report")
