@@ -2,7 +2,8 @@
 
 Runs are recorded in the Dagster instance at DAGSTER_HOME, so `make ui` shows them afterwards.
 `--sync-partitions` only makes the instance's repository partitions match BOTSTUDY_REPOS (what
-`make ui` does before starting, so the UI offers them at once).
+`make ui` does before starting, so the UI offers them at once); `--export` (`make export`) only
+exports the published tables to Parquet and CSV.
 """
 
 import os
@@ -13,7 +14,7 @@ import dagster as dg
 import polars as pl
 
 from botstudy_assets.definitions import defs
-from botstudy_assets.defs.jobs import execute_refresh
+from botstudy_assets.defs.jobs import execute_export, execute_refresh
 from botstudy_assets.defs.mining.partitions import sync_repositories
 from botstudy_assets.defs.resources import build_resources
 from botstudy_assets.lib import paper
@@ -122,9 +123,27 @@ def main(argv: list[str] | None = None) -> int:
                 keys = sync_repositories(instance, study.repo_list())
             print(f"botstudy: repository partitions: {', '.join(keys)}")
             return 0
+        if args == ["--export"]:
+            return _export(study)
         if args:
-            sys.exit(f"botstudy: unknown arguments {' '.join(args)} (only --sync-partitions)")
+            sys.exit(
+                f"botstudy: unknown arguments {' '.join(args)} (only --sync-partitions, --export)"
+            )
         return _run(study, warehouse)
+
+
+def _export(study) -> int:
+    """`make export`: the job botstudy_export, recorded in the instance like a run."""
+    with _instance() as instance:
+        result = execute_export(defs(), instance)
+    failures = _failures(result)
+    if not result.success or failures:
+        print("\nbotstudy: the export did not complete:", file=sys.stderr)
+        for message in failures or ["see the Dagster logs above"]:
+            print(f"  - {message}", file=sys.stderr)
+        return 1
+    print(f"\nbotstudy: exported to {study.export_path.resolve()} (see DATA_DICTIONARY.md)")
+    return 0
 
 
 def _run(study, warehouse) -> int:

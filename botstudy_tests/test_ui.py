@@ -20,7 +20,14 @@ def test_ui_lists_every_asset_with_checks_by_stage(ui_server):
     nodes = graphql(url, QUERY)["assetNodes"]
     assets = {node["assetKey"]["path"][-1]: node for node in nodes}
     assert set(assets) >= CONTRACT_ASSETS
-    assert {node["groupName"] for node in nodes} == {"mining", "detection", "coding", "reporting"}
+    assert {node["groupName"] for node in nodes} == {
+        "mining",
+        "detection",
+        "coding",
+        "reporting",
+        "interactions",
+        "export",
+    }
     for name in CONTRACT_ASSETS - {"validated_true_positives"}:
         checks = assets[name]["assetChecksOrError"]["checks"]
         assert checks, f"{name} has no checks"

@@ -30,6 +30,7 @@ class StudyResource(dg.ConfigurableResource):
     data_dir: str = str(DEFAULT_DATA_DIR)
     labels_dir: str = ""
     reports_dir: str = ""
+    export_dir: str = ""
     github_token_set: bool = False
 
     def get(self) -> Study:
@@ -41,6 +42,7 @@ class StudyResource(dg.ConfigurableResource):
             data_dir=self.data_dir,
             labels_dir=self.labels_dir,
             reports_dir=self.reports_dir,
+            export_dir=self.export_dir,
             github_token_set=self.github_token_set,
         )
 
@@ -111,6 +113,7 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             data_dir=_env("BOTSTUDY_DATA_DIR", str(DEFAULT_DATA_DIR)),
             labels_dir=_env("BOTSTUDY_LABELS_DIR", ""),
             reports_dir=_env("BOTSTUDY_REPORTS_DIR", ""),
+            export_dir=_env("BOTSTUDY_EXPORT_DIR", ""),
             github_token_set=bool(os.environ.get("GITHUB_TOKEN")),
         ),
         "github": GitHubResource(
