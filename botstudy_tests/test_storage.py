@@ -2,6 +2,8 @@
 readers and runs never wait for each other, and the published file opens in DuckDB clients from
 1.1 on (checked with the CLI of the `duckdb-cli` package, not the project's duckdb)."""
 
+import csv
+import io
 import os
 import re
 import subprocess
@@ -184,3 +186,20 @@ def test_a_killed_publication_leaves_the_old_file_and_its_leftover_is_removed(tm
 def test_readme_states_the_storage_version():
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     assert f"STORAGE_VERSION '{STORAGE_VERSION}'" in readme
+
+
+README_CLI = re.compile(r'^duckdb -readonly data/botstudy\.duckdb "(.+)"$', re.MULTILINE)
+
+
+def test_the_duckdb_cli_opens_the_published_file_and_runs_the_readme_queries(sample_run):
+    """After a run, the CLI of the `duckdb-cli` package (< 2) opens BOTSTUDY_DB read-only and
+    answers the README's queries, category_summary among them, as the tables hold them."""
+    run, _ = sample_run
+    queries = README_CLI.findall((PROJECT_ROOT / "README.md").read_text(encoding="utf-8"))
+    assert any("FROM category_summary" in query for query in queries), queries
+    for query in queries:
+        result = cli(run.db, query)
+        assert result.returncode == 0, (query, result.stderr)
+        rows = list(csv.reader(io.StringIO(result.stdout)))[1:]
+        expected = [["NULL" if v is None else str(v) for v in row] for row in run.sql(query)]
+        assert rows == expected, query
