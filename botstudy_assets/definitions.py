@@ -1,13 +1,25 @@
-"""The botstudy code location: everything under `defs/`, one folder per stage, loaded at once."""
+"""The botstudy code location: everything under `defs/`, one folder per stage, loaded at once;
+every asset publishes the DuckDB file when it has materialized."""
 
 from pathlib import Path
 
 import dagster as dg
 
+from botstudy_assets.defs.resources import with_publication
+
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    return dg.Definitions.merge(
-        dg.load_from_defs_folder(path_within_project=Path(__file__).parent),
-        dg.Definitions(executor=dg.in_process_executor),
+    loaded = dg.load_from_defs_folder(path_within_project=Path(__file__).parent)
+    return dg.Definitions(
+        assets=[with_publication(asset) for asset in loaded.assets or []],
+        asset_checks=loaded.asset_checks,
+        jobs=loaded.jobs,
+        schedules=loaded.schedules,
+        sensors=loaded.sensors,
+        resources=loaded.resources,
+        loggers=loaded.loggers,
+        metadata=loaded.metadata,
+        component_tree=loaded.component_tree,
+        executor=dg.in_process_executor,
     )

@@ -2,7 +2,8 @@
 
 Runs are recorded in the Dagster instance at DAGSTER_HOME, so `make ui` shows them afterwards.
 `--sync-partitions` only makes the instance's repository partitions match BOTSTUDY_REPOS (what
-`make ui` does before starting, so the UI offers them at once).
+`make ui` does before starting, so the UI offers them at once); `--export` (`make export`) only
+exports the published tables to Parquet and CSV.
 """
 
 import os
@@ -13,10 +14,11 @@ import dagster as dg
 import polars as pl
 
 from botstudy_assets.definitions import defs
-from botstudy_assets.defs.jobs import execute_refresh
+from botstudy_assets.defs.jobs import execute_export, execute_refresh
 from botstudy_assets.defs.mining.partitions import sync_repositories
 from botstudy_assets.defs.resources import build_resources
 from botstudy_assets.lib import paper
+from botstudy_assets.lib.markdown import MISSING
 from botstudy_assets.lib.settings import SettingsError
 
 
@@ -82,6 +84,11 @@ def _warnings(result: dg.ExecuteInProcessResult) -> list[str]:
     ]
 
 
+def _shown(frame: pl.DataFrame) -> pl.DataFrame:
+    """A frame as a person reads it: text, with "—" where a value is missing (never "null")."""
+    return frame.with_columns(pl.all().cast(pl.String).fill_null(MISSING))
+
+
 def print_summary(study, warehouse) -> None:
     pl.Config.set_tbl_hide_dataframe_shape(True)
     pl.Config.set_tbl_hide_column_data_types(True)
@@ -97,24 +104,26 @@ def print_summary(study, warehouse) -> None:
         "FROM bot_funnel WHERE channel = 'any'"
     )
     print(f"\nFunnel (paper: {paper.FUNNEL_LINE}):")
-    print(funnel.join(any_channel, on="library", how="left", maintain_order="left"))
+    print(_shown(funnel.join(any_channel, on="library", how="left", maintain_order="left")))
     print("\nTable I, categories of automated work (paper proportions beside ours):")
     print(
-        warehouse.query(
-            "SELECT category, issue_count, issue_proportion_pct AS pct, paper_proportion_pct AS "
-            "paper_pct, "
-            "array_to_string(bots[1:4], ', ') AS bots FROM category_summary ORDER BY issue_count "
-            "DESC"
+        _shown(
+            warehouse.query(
+                "SELECT category, issue_count, issue_proportion_pct AS pct, paper_proportion_pct "
+                "AS paper_pct, array_to_string(bots[1:4], ', ') AS bots FROM category_summary "
+                "ORDER BY issue_count DESC"
+            )
         )
     )
     print(f"\nAgreement, all categories pooled (paper: Cohen's kappa {paper.KAPPA}):")
     print(
-        warehouse.query(
-            "SELECT rater_a, rater_b, metric, round(value, 3) AS value, round(ci_low, 3) AS "
-            "ci_low, "
-            "round(ci_high, 3) AS ci_high, n, interpretation FROM agreement_metrics "
-            "WHERE category IS NULL AND metric <> 'percent_agreement' ORDER BY metric, rater_a, "
-            "rater_b"
+        _shown(
+            warehouse.query(
+                "SELECT rater_a, rater_b, metric, round(value, 3) AS value, round(ci_low, 3) AS "
+                "ci_low, round(ci_high, 3) AS ci_high, n, interpretation FROM agreement_metrics "
+                "WHERE category IS NULL AND metric <> 'percent_agreement' ORDER BY metric, "
+                "rater_a, rater_b"
+            )
         )
     )
     files = warehouse.query("SELECT artifact, path FROM study_report")
@@ -141,9 +150,27 @@ def main(argv: list[str] | None = None) -> int:
                 keys = sync_repositories(instance, study.repo_list())
             print(f"botstudy: repository partitions: {', '.join(keys)}")
             return 0
+        if args == ["--export"]:
+            return _export(study)
         if args:
-            sys.exit(f"botstudy: unknown arguments {' '.join(args)} (only --sync-partitions)")
+            sys.exit(
+                f"botstudy: unknown arguments {' '.join(args)} (only --sync-partitions, --export)"
+            )
         return _run(study, warehouse)
+
+
+def _export(study) -> int:
+    """`make export`: the job botstudy_export, recorded in the instance like a run."""
+    with _instance() as instance:
+        result = execute_export(defs(), instance)
+    failures = _failures(result)
+    if not result.success or failures:
+        print("\nbotstudy: the export did not complete:", file=sys.stderr)
+        for message in failures or ["see the Dagster logs above"]:
+            print(f"  - {message}", file=sys.stderr)
+        return 1
+    print(f"\nbotstudy: exported to {study.export_path.resolve()} (see DATA_DICTIONARY.md)")
+    return 0
 
 
 def _run(study, warehouse) -> int:

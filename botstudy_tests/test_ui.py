@@ -30,6 +30,7 @@ def test_ui_lists_every_asset_with_checks_by_stage(ui_server):
         "coding",
         "interactions",
         "reporting",
+        "export",
     }
     for name in CONTRACT_ASSETS - {"validated_true_positives"}:
         checks = assets[name]["assetChecksOrError"]["checks"]

@@ -30,6 +30,7 @@ class StudyResource(dg.ConfigurableResource):
     data_dir: str = str(DEFAULT_DATA_DIR)
     labels_dir: str = ""
     reports_dir: str = ""
+    export_dir: str = ""
     github_token_set: bool = False
 
     def get(self) -> Study:
@@ -41,6 +42,7 @@ class StudyResource(dg.ConfigurableResource):
             data_dir=self.data_dir,
             labels_dir=self.labels_dir,
             reports_dir=self.reports_dir,
+            export_dir=self.export_dir,
             github_token_set=self.github_token_set,
         )
 
@@ -69,13 +71,31 @@ class GitHubResource(dg.ConfigurableResource):
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The DuckDB file every asset writes its table to (BOTSTUDY_DB)."""
+    """The DuckDB file users query (BOTSTUDY_DB) and the working copy beside it that every asset
+    writes its table to."""
 
     path: str = str(DEFAULT_DB)
     lock_timeout_s: float = 600.0
 
     def get(self) -> Warehouse:
         return Warehouse(Path(self.path), self.lock_timeout_s)
+
+
+@dg.success_hook(required_resource_keys={"warehouse"})
+def publish_warehouse(context: dg.HookContext) -> None:
+    """After each asset materializes: publish the working copy as BOTSTUDY_DB, so that SQL users
+    see every table as soon as it is written, and never a half-written one."""
+    warehouse = context.resources.warehouse.get()
+    if warehouse.publish():
+        context.log.debug(f"published {warehouse.file}")
+
+
+def with_publication(asset):
+    """The asset, publishing the warehouse after each of its materializations (wherever it is
+    launched from: `make run`, the UI, a schedule, a backfill)."""
+    if isinstance(asset, dg.AssetsDefinition):
+        return asset.with_hooks({publish_warehouse})
+    return asset
 
 
 def _env(name: str, default: str) -> str | dg.EnvVar:
@@ -93,6 +113,7 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             data_dir=_env("BOTSTUDY_DATA_DIR", str(DEFAULT_DATA_DIR)),
             labels_dir=_env("BOTSTUDY_LABELS_DIR", ""),
             reports_dir=_env("BOTSTUDY_REPORTS_DIR", ""),
+            export_dir=_env("BOTSTUDY_EXPORT_DIR", ""),
             github_token_set=bool(os.environ.get("GITHUB_TOKEN")),
         ),
         "github": GitHubResource(

@@ -123,8 +123,8 @@ def final_labels(
 @dg.asset(group_name=GROUP, deps=["coded_labels"], kinds={"numpy", "duckdb"})
 def agreement_metrics(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Cohen's kappa (per category and pooled), percent agreement and Krippendorff's alpha, with
-    bootstrap 95% CIs and the Landis & Koch reading; category NULL means all categories
-    pooled."""
+    bootstrap 95% CIs and a reading (Landis & Koch for kappa, Krippendorff's for alpha); category
+    NULL means all categories pooled."""
     db = warehouse.get()
     labels = db.query("SELECT repo, number, category, rater FROM coded_labels")
     tps = set(db.query("SELECT repo, number FROM validated_true_positives").iter_rows())
