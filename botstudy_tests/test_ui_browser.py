@@ -57,6 +57,7 @@ STAGES = {
         "bot_effects",
     ],
     "reporting": ["category_summary", "study_report"],
+    "export": ["dataset_export"],
 }
 ASSETS = [name for names in STAGES.values() for name in names]
 REPOS = [
