@@ -9,7 +9,7 @@ export DAGSTER_DISABLE_TELEMETRY := 1
 export GX_ANALYTICS_ENABLED := false
 BOTSTUDY_UI_PORT ?= 3000
 
-.PHONY: venv run test test-cluster lint ui sample snapshot clean
+.PHONY: venv run export test test-cluster lint ui sample snapshot clean
 
 UV_VERSION := 0.13.9
 UV := $(BIN)/uv
@@ -30,6 +30,10 @@ $(DAGSTER_HOME)/dagster.yaml:
 
 run: venv $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/python -m botstudy_assets.run
+
+# Every table of the published DuckDB file as Parquet (CSV too for small ones) under data/export.
+export: venv $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/python -m botstudy_assets.run --export
 
 test: venv
 	$(BIN)/python -m pytest
@@ -60,4 +64,4 @@ sample: venv
 	$(BIN)/python -m botstudy_dev.synthetic --out data/sample --labels data/labels/sample/coding
 
 clean:
-	rm -rf $(VENV) .dagster_home data/*.duckdb data/*.duckdb.wal data/reports
+	rm -rf $(VENV) .dagster_home data/*.duckdb data/*.duckdb.wal data/*.duckdb.lock data/reports data/export

@@ -39,6 +39,27 @@ AFTER_MINING = [
 ]
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS_pipeline.md"
+# Targets at 1× (the paper's scale); growth: time at m× within 1.2 × m × the time at 1×.
+TARGET_AFTER_MINING_S = 60.0
+TARGET_PEAK_RSS_BYTES = 2 * 10**9
+TARGET_GROWTH = 1.2
+
+
+def commit() -> str:
+    """The commit measured, and whether the code differed from it."""
+
+    def git(*argv: str) -> str:
+        return subprocess.run(
+            ["git", "-C", str(PROJECT_ROOT), *argv], capture_output=True, text=True, check=False
+        ).stdout.strip()
+
+    head = git("log", "-1", "--format=%H (%s)")
+    dirty = git("status", "--porcelain", "--", "botstudy_assets", "botstudy_dev", "benchmarks")
+    return head + (" + uncommitted changes" if dirty else "")
+
+
+def verdict(ok: bool) -> str:
+    return "✅ met" if ok else "❌ not met"
 
 
 def prepare(workdir: Path, multiplier: int) -> tuple[Path, dict]:
@@ -93,12 +114,13 @@ def mib(value: float) -> str:
     return f"{value / 2**20:,.0f} MiB"
 
 
-def render(results: dict[int, dict], command: str) -> str:
+def render(results: dict[int, dict], command: str, measured: str) -> str:
     multipliers = sorted(results)
     lines = [
         "# Pipeline benchmark: the graph after mining at 1×, 2× and 4× the paper's scale",
         "",
         f"Produced by `{command}` on {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC.",
+        f"Commit measured: {measured}.",
         f"Machine: {os.cpu_count()} CPUs, "
         f"{os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE') / 2**30:.1f} GiB, "
         f"Python {platform.python_version()}.",
@@ -146,8 +168,35 @@ def render(results: dict[int, dict], command: str) -> str:
         + " | ".join(f"{totals[m] / totals[multipliers[0]]:.2f}" for m in multipliers)
         + " |",
         "",
+        *render_targets(results, totals),
     ]
     return "\n".join(lines)
+
+
+def render_targets(results: dict[int, dict], totals: dict[int, float]) -> list[str]:
+    if 1 not in results:
+        return ["(No 1× run: the targets are stated at 1×.)", ""]
+    one = results[1]
+    load_peak = one["mining_usage"]["maxrss_bytes"]
+    stage_peak = one["usage"]["maxrss_bytes"]
+    lines = [
+        "| target (at 1× unless said) | measured | target | |",
+        "|---|---:|---:|---|",
+        f"| all stages after mining | {totals[1]:.1f} s | < {TARGET_AFTER_MINING_S:.0f} s | "
+        f"{verdict(totals[1] < TARGET_AFTER_MINING_S)} |",
+        f"| peak RSS, stages after mining | {mib(stage_peak)} | < 2 GB | "
+        f"{verdict(stage_peak < TARGET_PEAK_RSS_BYTES)} |",
+        f"| peak RSS, mining (sample load) | {mib(load_peak)} | < 2 GB | "
+        f"{verdict(load_peak < TARGET_PEAK_RSS_BYTES)} |",
+    ]
+    for m in sorted(results):
+        if m != 1:
+            ratio = totals[m] / totals[1]
+            lines.append(
+                f"| growth: time at {m}× / 1× | {ratio:.2f} | ≤ {TARGET_GROWTH * m:.1f} "
+                f"({TARGET_GROWTH} × {m}) | {verdict(ratio <= TARGET_GROWTH * m)} |"
+            )
+    return [*lines, ""]
 
 
 def main() -> int:
@@ -158,6 +207,7 @@ def main() -> int:
     parser.add_argument("--workdir", type=Path, default=HERE / ".work" / "pipeline")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
+    measured = commit()  # before the runs: what the children import
     results = {}
     for multiplier in args.multipliers:
         data, counts = prepare(args.workdir, multiplier)
@@ -185,7 +235,7 @@ def main() -> int:
     command = "python -m benchmarks.pipeline_benchmark " + " ".join(
         ["--multipliers", *map(str, args.multipliers)]
     )
-    text = render(results, command)
+    text = render(results, command, measured)
     RESULTS.write_text(text, encoding="utf-8")
     print(text)
     return 0

@@ -278,9 +278,20 @@ def user_object(login: str, known: dict | None) -> dict:
 
 
 class Request:
-    __slots__ = ("args", "endpoint", "headers", "params", "path", "prefix", "query", "repo_name")
+    __slots__ = (
+        "args",
+        "endpoint",
+        "headers",
+        "params",
+        "path",
+        "path_query",
+        "prefix",
+        "query",
+        "repo_name",
+    )
 
     def __init__(self, raw_path: str, headers):
+        self.path_query = raw_path
         parts = urllib.parse.urlsplit(raw_path)
         path = parts.path
         is_enterprise = path == ENTERPRISE_PREFIX or path.startswith(ENTERPRISE_PREFIX + "/")
@@ -472,11 +483,18 @@ class RateLimit:
     The window end is kept both as an integer epoch (what the headers say)
     and as the matching monotonic instant (what decides), so a client that
     sleeps until x-ratelimit-reset always finds the quota renewed.
+    `reset_header` "missing" leaves x-ratelimit-reset out and "past" says a
+    moment already gone (both seen from proxies and misbehaving servers).
     """
 
-    def __init__(self, limit: int, window: float):
+    RESET_HEADERS = ("future", "missing", "past")
+
+    def __init__(self, limit: int, window: float, reset_header: str = "future"):
+        if reset_header not in self.RESET_HEADERS:
+            raise ValueError(f"reset_header must be one of {self.RESET_HEADERS}")
         self.limit = limit
         self.window = window
+        self.reset_header = reset_header
         self.used = 0
         self._reset_epoch = 0
         self._reset_monotonic = None
@@ -516,7 +534,12 @@ class RateLimit:
         }
 
     def headers(self) -> dict[str, str]:
-        return {f"x-ratelimit-{name}": str(value) for name, value in self.snapshot().items()}
+        snapshot = self.snapshot()
+        if self.reset_header == "missing":
+            del snapshot["reset"]
+        elif self.reset_header == "past":
+            snapshot["reset"] = math.floor(time.time()) - 60
+        return {f"x-ratelimit-{name}": str(value) for name, value in snapshot.items()}
 
 
 def new_stats() -> dict:
@@ -556,6 +579,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         fake: FakeGitHub = self.server.fake
+        fake._hold_if_asked()
         reply = fake._handle(self.path, self.headers)
         if fake.latency and not reply.delay:
             reply.delay = fake.latency
@@ -637,6 +661,7 @@ class FakeGitHub:
         events_offset_cap: int = 40000,
         rate_limit: int = 5000,
         rate_reset_seconds: float = 3600.0,
+        rate_reset_header: str = "future",
         fault_rate: float = 0.0,
         fault_kinds: tuple[str, ...] = ("502", "secondary"),
         retry_after: int | None = 1,
@@ -664,7 +689,7 @@ class FakeGitHub:
         # comments list it refuses pages past a cap with a 422 (see EVENTS_CAP_MESSAGE).
         self.events_offset_cap = events_offset_cap
         self._rates = {
-            credential: RateLimit(rate_limit, rate_reset_seconds)
+            credential: RateLimit(rate_limit, rate_reset_seconds, rate_reset_header)
             for credential in (self._tokens or (None,))
         }
         self._rate = self._rates[self._tokens[0] if self._tokens else None]  # the one answering
@@ -683,6 +708,10 @@ class FakeGitHub:
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
         self._stats = new_stats()
+        self._request_log: list[tuple[float, str]] = []
+        self._hold_countdown: int | None = None
+        self._held = threading.Event()  # the held request has arrived
+        self._release = threading.Event()
         self.url = ""
 
     # ----- lifecycle -----
@@ -728,6 +757,41 @@ class FakeGitHub:
     def reset_stats(self) -> None:
         with self._lock:
             self._stats = new_stats()
+            self._request_log = []
+
+    def request_times(self) -> list[float]:
+        """When each request since the last `reset_stats` arrived (time.monotonic())."""
+        with self._lock:
+            return [moment for moment, _ in self._request_log]
+
+    def request_paths(self) -> list[str]:
+        """The path and query of each request since the last `reset_stats`, in order."""
+        with self._lock:
+            return [path for _, path in self._request_log]
+
+    def hold_request(self, nth: int) -> threading.Event:
+        """Leave the `nth` request from now unanswered (in flight) until `release()` or `stop()`;
+        the event returned is set when it arrives."""
+        with self._lock:
+            self._hold_countdown = nth
+            self._held.clear()
+            self._release.clear()
+        return self._held
+
+    def release(self) -> None:
+        self._release.set()
+
+    def _hold_if_asked(self) -> None:
+        with self._lock:
+            if self._hold_countdown is None:
+                return
+            self._hold_countdown -= 1
+            if self._hold_countdown > 0:
+                return
+            self._hold_countdown = None
+            self._held.set()
+        while not (self._release.wait(0.05) or self._stopping.is_set()):
+            pass
 
     @property
     def fault_rate(self) -> float:
@@ -957,6 +1021,7 @@ class FakeGitHub:
     def _record(self, request: Request, reply: Reply) -> None:
         stats = self._stats
         stats["requests"] += 1
+        self._request_log.append((time.monotonic(), request.path_query))
         if reply.charge != "free":
             stats[reply.charge] += 1
         if reply.status in (401, 404, 422):

@@ -63,11 +63,8 @@ def load_devset(split: str | None = None, folder: Path = REALDEV) -> DevSet:
     def subset(name: str) -> dict[Key, Label]:
         return {k: v for k, v in _labels(load_jsonl(folder / name)).items() if k in keys}
 
-    return DevSet(
-        threads,
-        subset("labels.jsonl"),
-        {"rater_a": subset("rater_a.jsonl"), "rater_b": subset("rater_b.jsonl")},
-    )
+    raters = {path.stem: subset(path.name) for path in sorted(folder.glob("rater_*.jsonl"))}
+    return DevSet(threads, subset("labels.jsonl"), raters)
 
 
 @dataclass

@@ -70,6 +70,35 @@ def github_env(tmp_path: Path, api_url: str, **extra: str) -> dict[str, str]:
     }
 
 
+def token_leaks(db: Path, token: str) -> list[str]:
+    """Every `table.column` of the DuckDB file holding `token` in some row, every column read as
+    text (the file's bytes will not do: DuckDB compresses strings)."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        columns = con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = 'main' ORDER BY ALL"
+        ).fetchall()
+        return [
+            f"{table}.{column}"
+            for table, column in columns
+            if con.execute(
+                f'SELECT count(*) FROM "{table}" WHERE strpos(CAST("{column}" AS VARCHAR), ?) > 0',
+                [token],
+            ).fetchone()[0]
+        ]
+
+
+def files_holding(root: Path, token: str, skip_suffixes=(".duckdb",)) -> list[Path]:
+    """Every file under `root` (DuckDB files aside: see `token_leaks`) whose bytes hold `token`."""
+    return [
+        path
+        for path in root.rglob("*")
+        if path.is_file()
+        and not path.name.endswith(skip_suffixes)
+        and token.encode() in path.read_bytes()
+    ]
+
+
 def load_devset() -> list[dict]:
     """The hand-written dev set (for unit tests of particular rules)."""
     return yaml.safe_load(DEVSET.read_text(encoding="utf-8"))

@@ -3,7 +3,11 @@
 import pytest
 
 from botstudy_assets.lib.coding import code_post, settle
+from botstudy_assets.lib.endpoints import ISSUES
 from botstudy_assets.lib.labelfiles import LabelFileError, StudyScope, read_label_csv, read_raters
+from botstudy_assets.lib.lake import Lake
+from botstudy_assets.lib.parsing import issue_row
+from botstudy_assets.lib.raw_store import RawStore, Target
 from botstudy_assets.lib.reference_data import (
     CATEGORIES,
     ReferenceFileError,
@@ -12,6 +16,8 @@ from botstudy_assets.lib.reference_data import (
 )
 from botstudy_assets.lib.settings import PROJECT_ROOT
 from botstudy_assets.lib.stats import cohen_kappa
+from botstudy_assets.lib.storage import Warehouse
+from botstudy_tests.harness import materialize
 
 REGISTRY = load_registry(PROJECT_ROOT / "data" / "bot_registry.yaml")
 CODEBOOK = load_codebook(PROJECT_ROOT / "data" / "codebook.yaml", REGISTRY)
@@ -124,10 +130,16 @@ def test_rater_file_problems_are_reported_row_by_row(tmp_path):
     assert "line 6: number 'x'" in message
 
 
-def test_rater_file_with_wrong_delimiter_says_so(tmp_path):
-    path = _write(tmp_path / "ann.csv", "repo;number;categories\na/b;1;stale\n")
-    with pytest.raises(LabelFileError, match="separated by semicolons; use commas"):
+@pytest.mark.parametrize("delimiter, name", [(";", "semicolons"), ("\t", "tabs")])
+def test_rater_file_with_wrong_delimiter_says_so(tmp_path, delimiter, name):
+    header = delimiter.join(["repo", "number", "categories"])
+    path = _write(tmp_path / "ann.csv", f"{header}\na/b{delimiter}1{delimiter}stale\n")
+    with pytest.raises(LabelFileError) as error:
         read_label_csv(path, KNOWN)
+    assert str(error.value) == (
+        f"{path}: line 1: header {header!r} must name the columns repo,number,categories "
+        f"(the header is separated by {name}; use commas)"
+    )
 
 
 def test_adjudication_that_contradicts_itself_is_refused(tmp_path):
@@ -208,3 +220,100 @@ def test_auto_labels_carry_their_evidence(devset_run):
         "(rule IS NULL OR evidence IS NULL OR post_location IS NULL)"
     )[0][0]
     assert missing == 0
+
+
+# ------------------------------------------------ a rater's "no category" row, through the assets
+
+
+def _tiny_study(tmp_path, raters: dict[str, str]) -> dict[str, str]:
+    """A lake with two mined issues a/b#1 and a/b#2 (texts no coder codes), a DuckDB file
+    that holds them as true positives, and the given rater files; returns the environment that
+    studies them (from `raw_snapshot` on)."""
+    db = Warehouse(tmp_path / "tiny.duckdb")
+    lake = RawStore(Lake(str(tmp_path / "lake")))
+    items = [
+        {
+            "number": number,
+            "id": number,
+            "title": f"question {number}",
+            "body": "how do I install it?",
+            "user": {"login": "carol", "type": "User"},
+            "state": "open",
+            "created_at": "2020-01-01T00:00:00Z",
+            "updated_at": "2020-01-01T00:00:00Z",
+            "html_url": f"https://github.com/a/b/issues/{number}",
+        }
+        for number in (1, 2)
+    ]
+    lake.open(Target("a/b", ISSUES, "github", "")).commit(
+        [issue_row("a/b", i) for i in items], None
+    )
+    with db.transaction() as con:
+        con.execute(
+            "CREATE TABLE validated_true_positives AS "
+            "SELECT * FROM (VALUES ('a/b', 1), ('a/b', 2)) AS t(repo, number)"
+        )
+        con.execute("CREATE TABLE bot_accounts (login VARCHAR, is_bot BOOLEAN)")
+    (tmp_path / "labels" / "coding").mkdir(parents=True)
+    for rater, rows in raters.items():
+        _write(tmp_path / "labels" / "coding" / f"{rater}.csv", "repo,number,categories\n" + rows)
+    return {
+        "BOTSTUDY_SOURCE": "github",
+        "BOTSTUDY_REPOS": "a/b",
+        "BOTSTUDY_DB": str(db.file),
+        "BOTSTUDY_LAKE": str(tmp_path / "lake"),
+        "BOTSTUDY_LABELS_DIR": str(tmp_path / "labels"),
+        "BOTSTUDY_REPORTS_DIR": str(tmp_path / "reports"),
+    }
+
+
+def test_a_rater_row_with_no_category_counts_as_coded_none(tmp_path):
+    """ann and bob both code a/b#1 `stale`; ann codes a/b#2 with no category, bob codes it
+    `stale`. Pooled over the nine categories the 2 x 9 = 18 decisions are n11 = 1 (#1 stale),
+    n01 = 1 (#2 stale: bob only), n00 = 16, so po = 17/18, pe = (1*2 + 17*16)/18² = 274/324 and
+    kappa = (306 - 274) / (324 - 274) = 32/50 = 0.64 over n = 2 issues. (Dropping ann's row made
+    it 1.0 over n = 1.) On `stale` alone, po = 1/2 and pe = (1/2)(1) + (1/2)(0) = 1/2: kappa 0,
+    percent agreement 0.5."""
+    raters = {"ann": "a/b,1,stale\na/b,2,\n", "bob": "a/b,1,stale\na/b,2,stale\n"}
+    env = _tiny_study(tmp_path, raters)
+    run = materialize(
+        env, selection=["raw_snapshot", "coded_labels", "final_labels", "agreement_metrics"]
+    )
+    assert run.success, run.failure_messages()
+    assert run.sql(
+        "SELECT rater, number, category FROM coded_labels WHERE rater <> 'auto' ORDER BY ALL"
+    ) == [("ann", 1, "stale"), ("ann", 2, None), ("bob", 1, "stale"), ("bob", 2, "stale")]
+    metrics = {
+        (category, metric): (value, n)
+        for category, metric, value, n in run.sql(
+            "SELECT category, metric, value, n FROM agreement_metrics "
+            "WHERE rater_a = 'ann' AND rater_b = 'bob'"
+        )
+    }
+    assert metrics[(None, "cohen_kappa")] == (pytest.approx(0.64), 2)
+    assert metrics[("stale", "cohen_kappa")] == (pytest.approx(0.0), 2)
+    assert metrics[("stale", "percent_agreement")] == (pytest.approx(0.5), 2)
+    # The raters disagree on #2 and the automatic coder (no category) breaks the tie.
+    assert run.sql("SELECT number, category, settled_by FROM final_labels ORDER BY number") == [
+        (1, "stale", "raters"),
+        (2, None, "raters+auto"),
+    ]
+    assert all(run.check_results().values()), run.check_results()
+
+
+def test_final_labels_take_the_adjudication_over_the_raters(tmp_path):
+    """ann and bob disagree on a/b#2; the adjudication settles it (and overrides even their
+    agreement on a/b#1)."""
+    raters = {"ann": "a/b,1,stale\na/b,2,\n", "bob": "a/b,1,stale\na/b,2,stale\n"}
+    env = _tiny_study(tmp_path, raters)
+    _write(
+        tmp_path / "labels" / "adjudication.csv",
+        "repo,number,categories\na/b,1,stale;feedback\na/b,2,mention\n",
+    )
+    run = materialize(env, selection=["raw_snapshot", "coded_labels", "final_labels"])
+    assert run.success, run.failure_messages()
+    assert run.sql("SELECT number, category, settled_by FROM final_labels ORDER BY ALL") == [
+        (1, "feedback", "adjudication"),
+        (1, "stale", "adjudication"),
+        (2, "mention", "adjudication"),
+    ]

@@ -4,6 +4,7 @@ behave like GitHub, so its quirks are pinned down here."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections import Counter
 
@@ -204,6 +205,36 @@ def test_primary_rate_limit_exhausts_and_resets(serve):
     assert renewed.status_code == 200 and renewed.headers["x-ratelimit-remaining"] == "2"
     stats = fake.stats
     assert (stats["counted"], stats["rate_limited"]) == (4, 1)
+
+
+@pytest.mark.parametrize("reset_header", ["missing", "past"])
+def test_an_exhausted_budget_can_come_without_a_usable_reset_time(serve, reset_header):
+    fake, client = serve(rate_limit=0, rate_reset_header=reset_header)
+    limited = client.get(f"/repos/{REPO}")
+    assert limited.status_code == 403 and limited.headers["x-ratelimit-remaining"] == "0"
+    if reset_header == "missing":
+        assert "x-ratelimit-reset" not in limited.headers
+    else:
+        assert int(limited.headers["x-ratelimit-reset"]) < time.time()
+    assert client.get(f"/repos/{REPO}").status_code == 403  # and it stays exhausted
+    times = fake.request_times()
+    assert len(times) == 2 and times[0] <= times[1]
+
+
+def test_a_held_request_stays_in_flight_until_released(serve):
+    fake, client = serve()
+    arrived = fake.hold_request(2)
+    assert client.get(f"/repos/{REPO}").status_code == 200  # the first passes
+    answers: list[int] = []
+    waiting = threading.Thread(target=lambda: answers.append(client.get("/rate_limit").status_code))
+    waiting.start()
+    assert arrived.wait(5)
+    waiting.join(0.3)
+    assert waiting.is_alive() and not answers  # in flight, unanswered
+    fake.release()
+    waiting.join(5)
+    assert answers == [200]
+    assert fake.request_paths() == [f"/repos/{REPO}", "/rate_limit"]
 
 
 def test_secondary_rate_limit_faults_carry_retry_after(serve):

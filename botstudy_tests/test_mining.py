@@ -1,17 +1,25 @@
 """The miner against the loopback fake GitHub: fewest requests, nothing lost, cheap refresh."""
 
+import datetime as dt
+import gzip
+import itertools
+import json
 import math
 import threading
+from pathlib import Path
 
+import polars as pl
 import pytest
 
 from botstudy_assets.defs.resources import COMMENTS_WINDOW_ITEMS
+from botstudy_assets.lib import sample
 from botstudy_assets.lib.endpoints import COMMENTS, EVENTS, ISSUES, Endpoint
 from botstudy_assets.lib.events_walk import EventsWalk
-from botstudy_assets.lib.github import GitHubAuthError, GitHubClient, GitHubNotFound
+from botstudy_assets.lib.github import GitHubAuthError, GitHubClient, GitHubError, GitHubNotFound
 from botstudy_assets.lib.lake import Lake
-from botstudy_assets.lib.raw_store import RawStore, Target
-from botstudy_assets.lib.walk import EndpointWalk, RepoReport
+from botstudy_assets.lib.raw_store import RawStore, Target, WalkState
+from botstudy_assets.lib.walk import EndpointWalk, RepoReport, load_state, mine_repositories
+from botstudy_dev.corpora import devset_corpus
 from botstudy_dev.fake_github import (
     FakeGitHub,
     add_bulk_events,
@@ -19,7 +27,13 @@ from botstudy_dev.fake_github import (
     minimum_event_requests,
     minimum_requests,
 )
-from botstudy_tests.harness import github_env, materialize
+from botstudy_tests.harness import (
+    files_holding,
+    github_env,
+    load_devset,
+    materialize,
+)
+from botstudy_tests.snapshot import table_snapshot
 
 REPOS = ["acme/alpha", "acme/beta", "acme/gamma"]
 TOKEN = "test-token-not-real-0123456789"
@@ -255,30 +269,47 @@ def test_primary_rate_limit_waits_for_reset(tmp_path):
     assert any("rate limit reached, waiting" in message for message in messages)
 
 
-def test_killed_walk_resumes_without_refetching_or_duplicating(tmp_path):
-    corpus = bulk_corpus(REPOS[:1], issues_per_repo=1000, comments_per_issue=0.0, seed=7)
+@pytest.mark.timeout(60)  # before the fix this looped without sleeping, for ever
+@pytest.mark.parametrize("reset_header", ["missing", "past"])
+def test_an_exhausted_budget_without_a_future_reset_backs_off_and_gives_up(reset_header):
+    """Budget 0 and no reset time to wait for: waits of at least 1 s, growing, and a clear error
+    once five minutes of such waiting have passed (the sleep is injected: no real waiting)."""
+    corpus = bulk_corpus(REPOS[:1], issues_per_repo=10, comments_per_issue=0.0)
+    waits: list[float] = []
+    with (
+        FakeGitHub(corpus, token=TOKEN, rate_limit=0, rate_reset_header=reset_header) as server,
+        client(server, sleep=waits.append) as api,
+        pytest.raises(GitHubError, match="rate limit stayed exhausted") as error,
+    ):
+        api.get_page(ISSUES.start_url(api.api_url, REPOS[0], None))
+    assert waits and min(waits) >= 1.0
+    assert waits[1] > waits[0] or waits[2] > waits[1]  # growing (jitter aside)
+    assert 300 <= sum(waits) <= 301  # the last wait is cut to what is left, but lasts >= 1 s
+    assert server.stats["requests"] == len(waits) + 1
+    assert "300 s" in str(error.value) and "x-ratelimit-reset" in str(error.value)
+
+
+@pytest.mark.timeout(60)
+def test_an_exhausted_budget_never_draws_two_requests_within_a_second(tmp_path):
+    """In real time against the loopback fake, with the patience shortened to 4 s."""
+    corpus = bulk_corpus(REPOS[:1], issues_per_repo=10, comments_per_issue=0.0)
     store = warehouse(tmp_path)
-    with FakeGitHub(corpus, token=TOKEN) as server:
-        # Simulate a crash: the 4th page request raises inside the client, mid-walk.
-        with client(server) as api:
-            calls = {"n": 0}
-            original = api.get_page
-
-            def dying(url, etag=None):
-                calls["n"] += 1
-                if calls["n"] == 5:  # the probe, then pages 1-3, then death
-                    raise KeyboardInterrupt("killed")
-                return original(url, etag)
-
-            api.get_page = dying
-            with pytest.raises(KeyboardInterrupt):
-                walk(api, store, REPOS[0], ISSUES, window_items=None, log=lambda m: None)
-        assert counts(store)[0] == 300
-        server.reset_stats()
-        with client(server) as api:
-            walk(api, store, REPOS[0], ISSUES, window_items=None, log=lambda m: None)
-        assert server.stats["counted"] == 7 + 1  # pages 4..10 and a probe; nothing refetched
-    assert counts(store)[:2] == (1000, 1000)
+    with (
+        FakeGitHub(corpus, token=TOKEN, rate_limit=0, rate_reset_header="missing") as server,
+        client(server, rate_limit_patience_s=4.0) as api,
+    ):
+        report = mine_repositories(
+            lambda: api,
+            store,
+            [Target(REPOS[0], ISSUES, "github", api.api_url)],
+            max_concurrent=1,
+            window_items=None,
+            log=lambda message: None,
+        )[0]
+        times = server.request_times()
+    assert report.error and "rate limit stayed exhausted" in report.error
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    assert len(times) >= 2 and min(gaps) >= 1.0, gaps
 
 
 def test_bad_token_and_unknown_repository_say_so(tmp_path):
@@ -302,19 +333,225 @@ def test_malformed_items_are_skipped_and_reported(tmp_path):
     corpus[REPOS[0]]["issues"][3]["created_at"] = "yesterday"
     corpus[REPOS[0]]["comments"][0]["issue_url"] = None
     corpus[REPOS[0]]["issues"][5]["body"] = "🙂" * 50_000 + "\u202e\u0000 RTL"
+    corpus[REPOS[0]]["issues"][6]["user"] = None  # a deleted account
+    corpus[REPOS[0]]["comments"][1]["user"] = None
+    corpus[REPOS[0]]["comments"][2]["body"] = None
     store = warehouse(tmp_path)
     with FakeGitHub(corpus, token=TOKEN) as server, client(server) as api:
         issues = walk(api, store, REPOS[0], ISSUES, window_items=None, log=lambda m: None)
         comments = walk(api, store, REPOS[0], COMMENTS, window_items=None, log=lambda m: None)
     assert len(issues.rejects) == 1 and "created_at='yesterday'" in issues.rejects[0]
     assert len(comments.rejects) == 1 and "issue_url" in comments.rejects[0]
-    assert (
-        store.scalar(
-            "SELECT length(body) FROM raw_issues WHERE number = ?",
-            [corpus[REPOS[0]]["issues"][5]["number"]],
-        )
-        > 50_000
+    number = corpus[REPOS[0]]["issues"][5]["number"]
+    body = store.scalar("SELECT body FROM raw_issues WHERE number = ?", [number])
+    assert body == "🙂" * 50_000 + "\u202e\ufffd RTL"  # NUL became U+FFFD, nothing else changed
+    ghost = corpus[REPOS[0]]["issues"][6]["number"]
+    assert store.query(
+        "SELECT author_login, author_type FROM raw_issues WHERE number = ?", [ghost]
+    ).rows() == [("ghost", "User")]
+    stored = {
+        row["comment_id"]: row
+        for row in store.query(
+            "SELECT comment_id, author_login, body FROM raw_issue_comments"
+        ).iter_rows(named=True)
+    }
+    deleted_user, no_body = (corpus[REPOS[0]]["comments"][i] for i in (1, 2))
+    assert stored[deleted_user["id"]]["author_login"] == "ghost"
+    assert stored[no_body["id"]]["body"] is None
+
+
+def test_a_page_that_keeps_failing_gives_up_after_8_retries_and_keeps_stored_pages(tmp_path):
+    corpus = bulk_corpus(REPOS[:1], issues_per_repo=500, comments_per_issue=0.0, seed=9)
+    store = warehouse(tmp_path)
+    pages = []
+    with FakeGitHub(corpus, token=TOKEN) as server, client(server) as api:
+        fetch = api.get_page
+
+        def failing_after_two_pages(url, etag=None):
+            if len(pages) == 2:  # from the third page on, GitHub answers 502 for ever
+                server.fault_rate = 1.0
+            page = fetch(url, etag)
+            if "per_page=100" in url:
+                pages.append(url)
+            return page
+
+        api.get_page = failing_after_two_pages
+        server.reset_stats()
+        with pytest.raises(GitHubError, match=r"giving up after 8 retries: HTTP 502 on /repos/"):
+            walk(api, store, REPOS[0], ISSUES, window_items=None)
+        assert server.stats["faults"] == 9  # the first try and 8 retries
+    assert counts(store)[0] == 200
+
+
+RAW_TABLES = {
+    "raw_issues",
+    "raw_issue_comments",
+    "raw_issue_events",
+    "mining_state",
+    "events_state",
+}
+SNAPSHOT_DAY = "2019-06-01"
+
+
+def study_tables(db) -> dict[str, dict]:
+    """Every table after mining, as (rows, hash of the sorted rows)."""
+    return {name: value for name, value in table_snapshot(db).items() if name not in RAW_TABLES}
+
+
+def test_botstudy_until_after_a_full_run_studies_only_the_snapshot_and_back(tmp_path):
+    """A full run, then BOTSTUDY_UNTIL: every study table holds what a fresh snapshot run holds
+    (issues created before the day, their comments before it); then without it again: the full
+    study is back, mined from what is stored (the probes answer free 304s)."""
+    corpus = devset_corpus(load_devset())
+    repos = ",".join(sorted(corpus))
+    day = dt.datetime.fromisoformat(SNAPSHOT_DAY).replace(tzinfo=dt.UTC)
+    early = next(
+        (repo, issue)
+        for repo in sorted(corpus)
+        for issue in corpus[repo]["issues"]
+        if dt.datetime.fromisoformat(issue["created_at"]) < day
     )
+    # A bot that speaks only after the day, on an issue opened before it.
+    late_comment = {
+        "id": 77_000_001,
+        "issue_url": early[1]["url"],
+        "user": {"login": "latecomer[bot]", "type": "Bot"},
+        "created_at": "2021-01-01T00:00:00Z",
+        "updated_at": "2021-01-01T00:00:00Z",
+        "body": "This issue has been automatically marked as stale because it has not had "
+        "recent activity. It will be closed if no further activity occurs.",
+    }
+    corpus[early[0]]["comments"].append(late_comment)
+    late_issues = {
+        (repo, issue["number"])
+        for repo, data in corpus.items()
+        for issue in data["issues"]
+        if dt.datetime.fromisoformat(issue["created_at"]) >= day
+    }
+    assert late_issues
+    with FakeGitHub(corpus, token=TOKEN) as server:
+        fresh_dir = tmp_path / "fresh"
+        fresh_dir.mkdir()
+        fresh = materialize(
+            github_env(
+                fresh_dir,
+                server.url,
+                BOTSTUDY_REPOS=repos,
+                BOTSTUDY_UNTIL=SNAPSHOT_DAY,
+                GITHUB_TOKEN=TOKEN,
+            )
+        )
+        assert fresh.success, fresh.failure_messages()
+        env = github_env(tmp_path, server.url, BOTSTUDY_REPOS=repos, GITHUB_TOKEN=TOKEN)
+        full = materialize(env)
+        assert full.success, full.failure_messages()
+        full_tables = study_tables(full.db)
+        assert full.sql("SELECT login FROM bot_accounts WHERE login = 'latecomer[bot]'")
+        server.reset_stats()
+        snapshot = materialize({**env, "BOTSTUDY_UNTIL": SNAPSHOT_DAY})
+        assert snapshot.success, snapshot.failure_messages()
+        assert server.stats["counted"] == 0  # nothing is re-mined for a new day
+        assert study_tables(snapshot.db) != full_tables
+        assert_only_the_snapshot_is_studied(snapshot, fresh, corpus, late_issues)
+        server.reset_stats()
+        again = materialize(env)
+        assert again.success, again.failure_messages()
+        refresh = server.stats
+    # Without BOTSTUDY_UNTIL the full study is back, from the rows kept.
+    assert study_tables(again.db) == full_tables
+    assert refresh["counted"] == 0 and refresh["not_modified"] == 2 * len(corpus)
+
+
+def assert_only_the_snapshot_is_studied(snapshot, fresh, corpus, late_issues) -> None:
+    """Every study table equals a fresh snapshot run's; none names a late issue or author."""
+    tables, expected = study_tables(snapshot.db), study_tables(fresh.db)
+    assert {name for name in expected if tables[name] != expected[name]} == set()
+    keyed = ["keyword_candidates", "candidate_decisions", "validated_true_positives",
+             "review_sheet", "coded_labels", "final_labels"]  # fmt: skip
+    for table in keyed:
+        assert not set(snapshot.sql(f"SELECT repo, number FROM {table}")) & late_issues, table
+    assert not snapshot.sql("SELECT login FROM bot_accounts WHERE login = 'latecomer[bot]'")
+    n_all = sum(len(data["issues"]) for data in corpus.values())
+    funnel = snapshot.sql("SELECT issues FROM bot_funnel WHERE library = 'All' LIMIT 1")
+    assert funnel == [(n_all - len(late_issues),)]
+    # Raw tables keep everything mined.
+    assert snapshot.sql("SELECT count(*) FROM raw_issues") == [(n_all,)]
+
+
+def test_a_walk_state_written_under_a_snapshot_day_is_walked_afresh(tmp_path):
+    """Older versions mined only up to BOTSTUDY_UNTIL and noted the day in the walk's state:
+    those rows stop at the day, so such a walk starts over; a state without a day resumes."""
+    store = warehouse(tmp_path)
+    target = Target(REPOS[0], ISSUES, "github", "http://127.0.0.1:1")
+    state = WalkState(watermark=dt.datetime(2021, 1, 1), next_url="http://127.0.0.1:1/next")
+    store.open(target).commit([], state)
+    assert load_state(store.open(target)) == state
+    raw = store.open(target)
+    empty_page = raw._page_frame([])  # a commit that carries only a state
+    raw.lake_table.append(empty_page, {**raw.lake_table.state(), "until": "2021-11-15"})
+    assert load_state(store.open(target)) == WalkState()
+
+
+def lake_leaks(store: MinedLake, token: str) -> list[str]:
+    """Every raw `table.column` of the lake holding `token` in some row (read as text: Parquet
+    compresses strings), and every walk state holding it."""
+    leaks = []
+    for endpoint in (ISSUES, COMMENTS, EVENTS):
+        frame = store.query(f"SELECT * FROM {endpoint.table}")
+        for column in frame.columns:
+            if frame[column].cast(pl.String, strict=False).str.contains(token, literal=True).any():
+                leaks.append(f"{endpoint.table}.{column}")
+        for repo in REPOS:
+            if token in str(store.state_of(repo, endpoint)):
+                leaks.append(f"{endpoint.table} state of {repo}")
+    return leaks
+
+
+def test_sample_files_are_read_in_pages_without_loading_them_whole(tmp_path, monkeypatch):
+    items = [{"id": i, "body": "x" * (i % 7) + ' ]},"\\ 🙂', "n": [i, None]} for i in range(10)]
+    path = tmp_path / "items.json.gz"
+    path.write_bytes(gzip.compress(json.dumps(items, indent=1).encode()))
+    monkeypatch.setattr(sample, "_CHUNK", 5)  # items straddle every chunk boundary
+    monkeypatch.setattr(sample, "SAMPLE_PAGE_ITEMS", 4)
+    assert list(sample.sample_pages(path)) == [items[:4], items[4:8], items[8:]]
+    path.write_bytes(gzip.compress(b"[]"))
+    assert list(sample.sample_pages(path)) == []
+    path.write_bytes(gzip.compress(json.dumps(items).encode()[:-30]))
+    with pytest.raises(sample.SampleError, match="cannot read the sample"):
+        list(sample.sample_pages(path))
+
+
+def materialization_metadata(run, asset: str) -> dict:
+    (first, *_) = run.result.asset_materializations_for_node(asset)
+    return {key: value.value for key, value in first.metadata.items()}
+
+
+def test_rejected_items_and_label_rows_outside_the_study_are_counted(tmp_path):
+    corpus = bulk_corpus(REPOS[:1], issues_per_repo=60, comments_per_issue=1.0, seed=14)
+    repo, issues = REPOS[0], corpus[REPOS[0]]["issues"]
+    issues[3]["created_at"] = "yesterday"
+    corpus[repo]["comments"][0]["issue_url"] = None
+    by_creation = sorted(issues[4:], key=lambda issue: issue["created_at"])
+    early, late = by_creation[0], by_creation[-1]
+    day = late["created_at"][:10]  # the last issue is created on that day: outside the study
+    env = github_env(tmp_path, "", BOTSTUDY_REPOS=repo, BOTSTUDY_UNTIL=day, GITHUB_TOKEN=TOKEN)
+    (Path(env["BOTSTUDY_LABELS_DIR"]) / "coding").mkdir()
+    (Path(env["BOTSTUDY_LABELS_DIR"]) / "coding" / "ann.csv").write_text(
+        "repo,number,categories\n"
+        f"{repo},{early['number']},stale\n"
+        "c/d,4,stale\n"
+        f"{repo},{late['number']},mention\n",
+        encoding="utf-8",
+    )
+    with FakeGitHub(corpus, token=TOKEN) as server:
+        run = materialize({**env, "BOTSTUDY_GITHUB_API_URL": server.url})
+    assert run.success, run.failure_messages()
+    assert materialization_metadata(run, "raw_issues")["items_rejected"] == 1
+    assert materialization_metadata(run, "raw_issue_comments")["items_rejected"] == 1
+    assert materialization_metadata(run, "coded_labels")["label_rows_outside_study"] == 2
+    assert run.sql("SELECT number, category FROM coded_labels WHERE rater = 'ann'") == [
+        (early["number"], "stale")
+    ]
 
 
 def test_token_never_reaches_logs_or_tables(tmp_path, caplog):
@@ -327,10 +564,9 @@ def test_token_never_reaches_logs_or_tables(tmp_path, caplog):
         assert TOKEN not in str(event)
     assert TOKEN not in caplog.text
     # Mining writes only the lake (pages, walk state in the commits); the DuckDB file is left be.
-    written = [path for path in (tmp_path / "lake").rglob("*") if path.is_file()]
-    assert any(path.suffix == ".parquet" for path in written)
-    for path in written:
-        assert TOKEN.encode() not in path.read_bytes(), path
+    assert not (tmp_path / "botstudy.duckdb").exists()
+    assert lake_leaks(warehouse(tmp_path), TOKEN) == []
+    assert files_holding(tmp_path, TOKEN) == []
     assert threading.active_count() < 50
 
 

@@ -10,7 +10,6 @@ alpha = 1 - D_o / D_e = 1 - (n - 1) * o_01 / (n_0 * n_1).
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pytest
@@ -390,14 +389,17 @@ def test_bootstrap_resamples_issues_not_decisions():
     assert seen == [200 * len(CATS)] * 20
 
 
-def test_bootstrap_speed_500_issues_9_categories():
+def test_bootstrap_from_summed_counts_equals_recomputing_each_resample():
+    """500 issues, 9 categories: the vectorised path (kappa from each resample's summed 2x2
+    counts) gives the CI that recomputing kappa on every resample's decisions gives. (Its speed
+    is measured by the pipeline benchmark's agreement_metrics stage, not asserted here.)"""
     cats = [f"c{i}" for i in range(9)]
     codings = random_codings(500, cats, seed=3)
-    start = time.perf_counter()
-    lo, hi = bootstrap_ci(codings["r0"], codings["r1"], cats, "cohen_kappa", n_boot=1000)
-    elapsed = time.perf_counter() - start
-    assert lo < hi
-    assert elapsed < 0.5, elapsed
+    args = (codings["r0"], codings["r1"], cats)
+    fast = bootstrap_ci(*args, "cohen_kappa", n_boot=300)
+    slow = bootstrap_ci(*args, lambda a, b: cohen_kappa(a, b), n_boot=300)
+    assert fast[0] < fast[1]
+    assert fast == pytest.approx(slow, abs=1e-12)
 
 
 def test_alpha_bootstrap_ci():

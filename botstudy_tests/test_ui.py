@@ -10,6 +10,10 @@ CONTRACT_ASSETS = {
     "coded_labels",
     "agreement_metrics",
     "category_summary",
+    "raw_issue_events",
+    "bot_actions",
+    "stale_policy",
+    "bot_reactions",
 }
 QUERY = """{ assetNodes { assetKey { path } groupName
   assetChecksOrError { ... on AssetChecks { checks { name blocking } } } } }"""
@@ -20,7 +24,14 @@ def test_ui_lists_every_asset_with_checks_by_stage(ui_server):
     nodes = graphql(url, QUERY)["assetNodes"]
     assets = {node["assetKey"]["path"][-1]: node for node in nodes}
     assert set(assets) >= CONTRACT_ASSETS
-    assert {node["groupName"] for node in nodes} == {"mining", "detection", "coding", "reporting"}
+    assert {node["groupName"] for node in nodes} == {
+        "mining",
+        "detection",
+        "coding",
+        "interactions",
+        "reporting",
+        "export",
+    }
     for name in CONTRACT_ASSETS - {"validated_true_positives"}:
         checks = assets[name]["assetChecksOrError"]["checks"]
         assert checks, f"{name} has no checks"

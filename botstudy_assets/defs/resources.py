@@ -33,6 +33,7 @@ class StudyResource(dg.ConfigurableResource):
     data_dir: str = str(DEFAULT_DATA_DIR)
     labels_dir: str = ""
     reports_dir: str = ""
+    export_dir: str = ""
     github_token_set: bool = False
 
     def get(self) -> Study:
@@ -44,6 +45,7 @@ class StudyResource(dg.ConfigurableResource):
             data_dir=self.data_dir,
             labels_dir=self.labels_dir,
             reports_dir=self.reports_dir,
+            export_dir=self.export_dir,
             github_token_set=self.github_token_set,
         )
 
@@ -77,7 +79,8 @@ class GitHubResource(dg.ConfigurableResource):
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The DuckDB file every asset writes its table to (BOTSTUDY_DB)."""
+    """The DuckDB file users query (BOTSTUDY_DB) and the working copy beside it that every asset
+    writes its table to."""
 
     path: str = str(DEFAULT_DB)
     lock_timeout_s: float = 600.0
@@ -97,6 +100,31 @@ class LakeResource(dg.ConfigurableResource):
         return RawStore(Lake(self.root or str(Path(self.db_path).parent / "lake")))
 
 
+# Mining writes the lake only, one writer per repository partition: it has no working copy to
+# publish, and taking the working copy's turn would make partition runs wait for each other.
+LAKE_ONLY_ASSETS = ("raw_issues", "raw_issue_comments", "raw_issue_events")
+
+
+@dg.success_hook(required_resource_keys={"warehouse"})
+def publish_warehouse(context: dg.HookContext) -> None:
+    """After each asset materializes: publish the working copy as BOTSTUDY_DB, so that SQL users
+    see every table as soon as it is written, and never a half-written one."""
+    warehouse = context.resources.warehouse.get()
+    if warehouse.publish():
+        context.log.debug(f"published {warehouse.file}")
+
+
+def with_publication(asset):
+    """The asset, publishing the warehouse after each of its materializations (wherever it is
+    launched from: `make run`, the UI, a schedule, a backfill); mining assets write the lake
+    and publish nothing."""
+    if not isinstance(asset, dg.AssetsDefinition):
+        return asset
+    if all(key.to_user_string() in LAKE_ONLY_ASSETS for key in asset.keys):
+        return asset
+    return asset.with_hooks({publish_warehouse})
+
+
 def _env(name: str, default: str) -> str | dg.EnvVar:
     """An `EnvVar` when the variable is set (so its value never lands in run config or the UI),
     else the default: every botstudy setting is optional."""
@@ -112,6 +140,7 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             data_dir=_env("BOTSTUDY_DATA_DIR", str(DEFAULT_DATA_DIR)),
             labels_dir=_env("BOTSTUDY_LABELS_DIR", ""),
             reports_dir=_env("BOTSTUDY_REPORTS_DIR", ""),
+            export_dir=_env("BOTSTUDY_EXPORT_DIR", ""),
             github_token_set=bool(
                 os.environ.get("GITHUB_TOKEN") or os.environ.get("GITHUB_TOKENS")
             ),

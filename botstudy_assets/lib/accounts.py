@@ -39,6 +39,7 @@ ACCOUNT_SCHEMA = {
     "reasons": pl.List(pl.String),
     "n_posts": pl.Int64,
     "n_threads": pl.Int64,
+    "n_events": pl.Int64,
     "template_diversity": pl.Float64,
     "github_type": pl.String,
     "via_app": pl.String,
@@ -46,9 +47,50 @@ ACCOUNT_SCHEMA = {
 }
 
 
-def account_features(posts: pl.DataFrame) -> pl.DataFrame:
+def account_features(posts: pl.DataFrame, events: pl.DataFrame | None = None) -> pl.DataFrame:
     """Per author: activity and how templated their posts are (BoDeGHa's intuition: bots repeat
-    near-identical messages across many threads, people do not)."""
+    near-identical messages across many threads, people do not). The actors of issue events join
+    too (a bot that only labels or closes is a bot), with their GitHub type and app but no
+    templating figures, which only posts have."""
+    from_posts = _post_features(posts)
+    if events is None or events.is_empty():
+        return from_posts.with_columns(pl.lit(0, dtype=pl.Int64).alias("n_events"))
+    acted = (
+        events.filter(pl.col("actor_login").is_not_null())
+        .group_by("actor_login")
+        .agg(
+            pl.len().alias("n_events"),
+            (pl.col("actor_type") == "Bot").any().alias("typed_bot_events"),
+            pl.col("actor_type").mode().sort().first().alias("type_events"),
+            pl.col("via_app").is_not_null().mean().alias("app_share_events"),
+            pl.col("via_app").drop_nulls().first().alias("via_app_events"),
+            pl.col("repo").unique().sort().alias("repos_events"),
+        )
+        .rename({"actor_login": "login"})
+    )
+    joined = from_posts.join(acted, on="login", how="full", coalesce=True)
+    return joined.with_columns(
+        pl.col("n_posts").fill_null(0),
+        pl.col("n_threads").fill_null(0),
+        pl.col("n_templates").fill_null(0),
+        pl.col("n_events").fill_null(0),
+        (pl.col("typed_bot").fill_null(False) | pl.col("typed_bot_events").fill_null(False)).alias(
+            "typed_bot"
+        ),
+        pl.coalesce("github_type", "type_events").alias("github_type"),
+        pl.max_horizontal(
+            pl.col("app_share").fill_null(0.0), pl.col("app_share_events").fill_null(0.0)
+        ).alias("app_share"),
+        pl.coalesce("via_app", "via_app_events").alias("via_app"),
+        pl.concat_list(pl.col("repos").fill_null([]), pl.col("repos_events").fill_null([]))
+        .list.unique()
+        .list.sort()
+        .alias("repos"),
+        pl.col("template_diversity").fill_null(1.0),
+    ).drop("typed_bot_events", "type_events", "app_share_events", "via_app_events", "repos_events")
+
+
+def _post_features(posts: pl.DataFrame) -> pl.DataFrame:
     authored = posts.filter(pl.col("location") != "title")
     template = (
         pl.col("text")
@@ -150,9 +192,11 @@ def classify_account(features: dict, registry: Registry) -> AccountVerdict:
     return AccountVerdict(is_bot, round(score, 4), kind, entry.name if entry else None, reasons)
 
 
-def build_bot_accounts(posts: pl.DataFrame, registry: Registry) -> pl.DataFrame:
+def build_bot_accounts(
+    posts: pl.DataFrame, registry: Registry, events: pl.DataFrame | None = None
+) -> pl.DataFrame:
     rows = []
-    for features in account_features(posts).iter_rows(named=True):
+    for features in account_features(posts, events).iter_rows(named=True):
         verdict = classify_account(features, registry)
         rows.append(
             {
@@ -167,6 +211,7 @@ def build_bot_accounts(posts: pl.DataFrame, registry: Registry) -> pl.DataFrame:
                 "reasons": verdict.reasons,
                 "n_posts": features["n_posts"],
                 "n_threads": features["n_threads"],
+                "n_events": features["n_events"],
                 "template_diversity": round(features["template_diversity"], 4),
                 "github_type": features["github_type"],
                 "via_app": features["via_app"],

@@ -7,26 +7,25 @@ from pathlib import Path
 
 import polars as pl
 
+from .figures import pyplot, save_figure
 from .interactions import ASSOCIATION, friction_quotes, reaction_summary, who_closed
 from .markdown import md_table
 
 FIGURE_TIMELINE = "Beyond: bot timeline"
 FIGURE_STALE = "Beyond: stale thresholds"
 FIGURE_FRICTION = "Beyond: friction per bot"
+BEYOND_SOURCES = {
+    FIGURE_TIMELINE: "botstudy's bot_timeline (posts and issue events of bot accounts)",
+    FIGURE_STALE: "botstudy's stale_policy (eras of each stale bot, from issue events)",
+    FIGURE_FRICTION: "botstudy's bot_reactions (the next human comment after a bot's post)",
+}
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def plot_timeline(timeline: pl.DataFrame, path: Path, top: int = 12) -> Path:
+def plot_timeline(
+    timeline: pl.DataFrame, path: Path, top: int = 12, footnote: str | None = None
+) -> Path:
     """Monthly posts and actions of the busiest bots, one line each (adoption, replacement)."""
-    plt = _pyplot()
+    plt = pyplot()
     figure, axis = plt.subplots(figsize=(9, 5), dpi=110)
     busiest = (
         timeline.group_by("bot")
@@ -48,10 +47,7 @@ def plot_timeline(timeline: pl.DataFrame, path: Path, top: int = 12) -> Path:
     if busiest:
         axis.legend(fontsize=7, ncol=2, loc="upper left")
     figure.autofmt_xdate()
-    figure.tight_layout()
-    figure.savefig(path)
-    plt.close(figure)
-    return path
+    return save_figure(figure, path, footnote)
 
 
 def stale_eras(policy: pl.DataFrame) -> pl.DataFrame:
@@ -67,9 +63,9 @@ def stale_eras(policy: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def plot_stale(policy: pl.DataFrame, path: Path) -> Path:
+def plot_stale(policy: pl.DataFrame, path: Path, footnote: str | None = None) -> Path:
     """Median days idle before the mark and from mark to close, per stale bot and era."""
-    plt = _pyplot()
+    plt = pyplot()
     eras = stale_eras(policy)
     figure, axis = plt.subplots(figsize=(8, 4.5), dpi=110)
     if eras.height:
@@ -96,16 +92,15 @@ def plot_stale(policy: pl.DataFrame, path: Path) -> Path:
         axis.legend(loc="lower right")
     axis.set_xlabel("days (median)")
     axis.set_title("Stale bots: inferred thresholds per era (lesson 7)")
-    figure.tight_layout()
-    figure.savefig(path)
-    plt.close(figure)
-    return path
+    return save_figure(figure, path, footnote)
 
 
-def plot_friction(summary: pl.DataFrame, path: Path, top: int = 12) -> Path:
+def plot_friction(
+    summary: pl.DataFrame, path: Path, top: int = 12, footnote: str | None = None
+) -> Path:
     """Per bot: share of its posts and actions that got a human reply, and of replies with
     friction markers."""
-    plt = _pyplot()
+    plt = pyplot()
     shown = summary.head(top)
     figure, axis = plt.subplots(figsize=(8, 4.5), dpi=110)
     positions = list(range(shown.height))
@@ -128,20 +123,33 @@ def plot_friction(summary: pl.DataFrame, path: Path, top: int = 12) -> Path:
     axis.set_title("Human replies to bots and friction (lesson 6)")
     if shown.height:
         axis.legend(loc="lower right")
-    figure.tight_layout()
-    figure.savefig(path)
-    plt.close(figure)
-    return path
+    return save_figure(figure, path, footnote)
 
 
 def write_figures(
-    out: Path, timeline: pl.DataFrame, policy: pl.DataFrame, reactions: pl.DataFrame
+    out: Path,
+    timeline: pl.DataFrame,
+    policy: pl.DataFrame,
+    reactions: pl.DataFrame,
+    notes: dict[str, str] | None = None,
 ) -> dict[str, str]:
+    """The section's figures by name; `notes` (by figure name) are printed under them."""
+    notes = notes or {}
     return {
-        FIGURE_TIMELINE: str(plot_timeline(timeline, out / "beyond_timeline.png")),
-        FIGURE_STALE: str(plot_stale(policy, out / "beyond_stale_thresholds.png")),
+        FIGURE_TIMELINE: str(
+            plot_timeline(
+                timeline, out / "beyond_timeline.png", footnote=notes.get(FIGURE_TIMELINE)
+            )
+        ),
+        FIGURE_STALE: str(
+            plot_stale(policy, out / "beyond_stale_thresholds.png", notes.get(FIGURE_STALE))
+        ),
         FIGURE_FRICTION: str(
-            plot_friction(reaction_summary(reactions), out / "beyond_friction.png")
+            plot_friction(
+                reaction_summary(reactions),
+                out / "beyond_friction.png",
+                footnote=notes.get(FIGURE_FRICTION),
+            )
         ),
     }
 
@@ -153,6 +161,7 @@ def render_section(
     closures: pl.DataFrame,
     effects: pl.DataFrame,
     figures: dict[str, str],
+    notes: dict[str, str] | None = None,
 ) -> str:
     spans = (
         timeline.group_by("repo", "bot")
@@ -182,7 +191,12 @@ def render_section(
     effect_rows = effects.filter(
         pl.col("term").is_in(["ratio_touched_to_untouched", "level_change"])
     ).select("repo", "bot", "analysis", "metric", "term", "estimate", "ci_low", "ci_high", "n")
-    image = lambda name: f"![{name}]({Path(figures[name]).name})"  # noqa: E731
+    notes = notes or {}
+
+    def image(name: str) -> str:
+        shown = f"![{name}]({Path(figures[name]).name})"
+        return shown + (f"\n\n*{notes[name].replace(chr(10), ' ')}*" if name in notes else "")
+
     return "\n".join(
         [
             "## Beyond the paper",

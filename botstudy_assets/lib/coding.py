@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from .accounts import PLACEHOLDER_LOGINS
-from .detection import UNNAMED_BOT
+from .detection import UNNAMED_BOT, EventHit
 from .labelfiles import AUTO
 from .posts import ThreadMeta
 from .reference_data import CATEGORIES, Codebook, Registry, RegistryEntry
@@ -130,10 +130,24 @@ class AutoCoder:
         return found
 
     def code_thread(
-        self, posts: list[dict], thread_labels: list[str] | None = None, pull_request: bool = False
+        self,
+        posts: list[dict],
+        thread_labels: list[str] | None = None,
+        pull_request: bool = False,
+        events: list[EventHit] | None = None,
     ) -> list[Label]:
         labels: list[Label] = [
-            Label(hit.category, None, hit.rule, "labels", 0, hit.snippet)
+            Label(
+                hit.category,
+                self._bot_name(hit.actor),
+                hit.rule,
+                "event",
+                hit.event_id,
+                hit.snippet,
+            )
+            for hit in events or []
+        ] + [
+            Label(hit.category, None, hit.rule, "labels", 0, hit.snippet, hit.weak)
             for hit in self.tracer.in_labels(thread_labels)
             if hit.category
         ]
@@ -223,7 +237,9 @@ def auto_labels(
     for (repo, number), group in thread_posts.group_by(["repo", "number"], maintain_order=True):
         seen = set()
         about = (meta or {}).get((repo, number), ThreadMeta())
-        found = coder.code_thread(group.to_dicts(), about.labels, about.is_pull_request)
+        found = coder.code_thread(
+            group.to_dicts(), about.labels, about.is_pull_request, about.bot_events
+        )
         # Weak traces give their category only when the thread's text shows no other; a label
         # (cla signed on every PR) is not reason to drop the CI that people discuss.
         strong = [label for label in found if not label.weak and label.location != "labels"]
@@ -249,6 +265,8 @@ def auto_labels(
 
 
 def human_rows(raters: dict[str, dict[IssueKey, frozenset[str]]]) -> pl.DataFrame:
+    """One row per (issue, category, rater); an issue a rater coded with no category has one
+    row with category NULL, so that it counts as "coded none" rather than "not coded"."""
     rows = [
         {
             "repo": repo,
@@ -264,7 +282,7 @@ def human_rows(raters: dict[str, dict[IssueKey, frozenset[str]]]) -> pl.DataFram
         }
         for rater, coding in raters.items()
         for (repo, number), categories in coding.items()
-        for category in sorted(categories)
+        for category in sorted(categories) or [None]
     ]
     return pl.DataFrame(rows, schema=LABEL_SCHEMA)
 
@@ -296,14 +314,15 @@ def settle(
 def codings_from(
     labels: pl.DataFrame, universe: dict[str, set[IssueKey]]
 ) -> dict[str, dict[IssueKey, frozenset[str]]]:
-    """Rater -> issue -> categories, including issues a rater coded with no category."""
+    """Rater -> issue -> categories, including issues a rater coded with no category (a row
+    with category NULL, or an issue of the rater's `universe` without a row)."""
     codings: dict[str, dict[IssueKey, set[str]]] = {
         rater: {key: set() for key in keys} for rater, keys in universe.items()
     }
     for row in labels.iter_rows(named=True):
-        codings.setdefault(row["rater"], {}).setdefault((row["repo"], row["number"]), set()).add(
-            row["category"]
-        )
+        coded = codings.setdefault(row["rater"], {}).setdefault((row["repo"], row["number"]), set())
+        if row["category"] is not None:
+            coded.add(row["category"])
     return {
         rater: {key: frozenset(value) for key, value in coding.items()}
         for rater, coding in codings.items()

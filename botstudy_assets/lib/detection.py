@@ -30,7 +30,7 @@ from .stats import IssueKey
 from .textmatch import KeywordMatcher, NameMatcher, snippet
 from .traces import TraceMatcher
 
-CHANNELS = ("keyword", "bot_activity", "named_service", "bot_trace", "bot_label")
+CHANNELS = ("keyword", "bot_activity", "named_service", "bot_trace", "bot_label", "bot_event")
 REVIEW_BELOW = 0.75  # auto decisions less sure than this go to the review sheet
 UNNAMED_BOT = "unnamed bot"  # "the bot" in prose names no particular bot
 
@@ -87,6 +87,71 @@ class ThreadEvidence:
         return [item for item in self.items if item.channel == channel]
 
 
+@dataclass(frozen=True)
+class EventHit:
+    """Something a bot did to a thread that its issue events record (a label, a close, …)."""
+
+    category: str
+    rule: str
+    matched: str
+    snippet: str
+    event_id: int
+    actor: str
+
+
+# What an event by a bot is evidence of; label events take the category of the label they set.
+_EVENT_CATEGORY = {
+    "assigned": "issue_management",
+    "unassigned": "issue_management",
+    "marked_as_duplicate": "issue_management",
+    "transferred": "issue_management",
+    "milestoned": "issue_management",
+    "demilestoned": "issue_management",
+    "renamed": "issue_management",
+    "pinned": "issue_management",
+    "review_requested": "mention",
+    "merged": "continuous_integration",
+}
+_STATE_EVENTS = ("closed", "reopened", "locked", "unlocked")
+
+
+def bot_event_hits(
+    events: pl.DataFrame, bot_logins: set[str], tracer: TraceMatcher, registry: Registry
+) -> dict[IssueKey, list[EventHit]]:
+    """The events bots performed on each thread, with the category of bot work each shows."""
+    hits: dict[IssueKey, list[EventHit]] = defaultdict(list)
+    mine = events.filter(pl.col("actor_login").str.to_lowercase().is_in(list(bot_logins)))
+    for row in mine.iter_rows(named=True):
+        for category in _event_categories(row, tracer, registry):
+            label = f" “{row['label_name']}”" if row["label_name"] else ""
+            hits[(row["repo"], row["number"])].append(
+                EventHit(
+                    category,
+                    f"event: {row['event']} by a bot",
+                    f"{row['event']}{label}",
+                    f"{row['actor_login']} {row['event']}{label} on {row['created_at']:%Y-%m-%d}",
+                    row["event_id"],
+                    row["actor_login"],
+                )
+            )
+    return hits
+
+
+def _event_categories(row: dict, tracer: TraceMatcher, registry: Registry) -> list[str]:
+    event = row["event"]
+    if event in ("labeled", "unlabeled"):
+        found = [
+            hit.category
+            for hit in tracer.in_labels([row["label_name"] or ""])
+            if hit.category and not hit.weak
+        ]
+        return found or ["issue_management"]
+    if event in _STATE_EVENTS:
+        entry = registry.entry_for_login(row["actor_login"])
+        return [entry.tasks[0]] if entry and len(entry.tasks) == 1 else ["issue_management"]
+    return [_EVENT_CATEGORY[event]] if event in _EVENT_CATEGORY else []
+
+
 def collect_evidence(
     posts: pl.DataFrame,
     accounts: pl.DataFrame,
@@ -94,6 +159,7 @@ def collect_evidence(
     names: NameMatcher,
     tracer: TraceMatcher | None = None,
     labels: dict[IssueKey, list[str]] | None = None,
+    events: dict[IssueKey, list[EventHit]] | None = None,
 ) -> dict[IssueKey, ThreadEvidence]:
     """Every keyword hit, bot post, service mention, bot trace and bot label, by thread."""
     scores = dict(zip(accounts["login"].to_list(), accounts["bot_score"].to_list(), strict=True))
@@ -196,6 +262,21 @@ def collect_evidence(
                         snippet=f"the repository {key[0]} is a bot's own",
                     )
                 )
+        for key, hits in (events or {}).items():
+            threads[key].items.extend(
+                Evidence(
+                    channel="bot_event",
+                    location="event",
+                    post_id=hit.event_id,
+                    author=hit.actor,
+                    author_is_bot=True,
+                    matched=hit.matched,
+                    category=hit.category,
+                    rule=hit.rule,
+                    snippet=hit.snippet,
+                )
+                for hit in hits
+            )
         for key, names_of_labels in (labels or {}).items():
             for trace in tracer.in_labels(names_of_labels):
                 threads[key].items.append(
@@ -374,7 +455,7 @@ def decide(evidence: ThreadEvidence, registry: Registry, bot_logins: set[str]) -
             names,
         )
     services = [item for item in evidence.of("named_service") if item.in_prose]
-    traced = evidence.of("bot_label") + evidence.of("bot_trace")
+    traced = evidence.of("bot_event") + evidence.of("bot_label") + evidence.of("bot_trace")
     if traced:
         first = traced[0]
         names = sorted({item.service for item in services if item.service}) or [UNNAMED_BOT]
@@ -481,7 +562,7 @@ def decision_rows(
 
 
 FUNNEL_SQL = """
-WITH issues AS (SELECT repo, number, library FROM raw_issues WHERE list_contains($repos, repo)),
+WITH issues AS (SELECT repo, number, library FROM study_issues),
 channels AS (SELECT unnest($channels) AS channel),
 libraries AS (SELECT DISTINCT library FROM issues UNION ALL SELECT 'All'),
 cand AS (
@@ -506,10 +587,9 @@ ORDER BY g.library = 'All', g.library,
 """
 
 
-def funnel_params(repos: list[str]) -> dict:
-    """FUNNEL_SQL's parameters: the studied repositories and the paper's funnel beside them."""
+def funnel_params() -> dict:
+    """FUNNEL_SQL's parameters besides the study's scope: the paper's funnel."""
     return {
-        "repos": repos,
         "channels": [*CHANNELS, "any"],
         "paper_issues": paper.ISSUES,
         "paper_candidates": paper.KEYWORD_CANDIDATES,

@@ -72,8 +72,6 @@ class Endpoint:
     sample_file: str
     # Offset-paged endpoints move under edits, so their walk restarts at `since` every window.
     windowed: bool = False
-    # Rows that belong to an issue are kept only for issues inside the BOTSTUDY_UNTIL snapshot.
-    of_issue: bool = False
     # Tables that gained columns after their first release: added (and filled from raw_json)
     # when an older DuckDB file is opened.
     added_columns: tuple[str, ...] = ()
@@ -124,7 +122,6 @@ COMMENTS = Endpoint(
     schema=parsing.COMMENT_SCHEMA,
     sample_file="comments.json.gz",
     windowed=True,
-    of_issue=True,
     added_columns=tuple(parsing.REACTIONS.values()),
 )
 # Newest first, offset pages, no `since` and no sort: walked by `lib/events_walk.py`, never

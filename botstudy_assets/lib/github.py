@@ -76,6 +76,9 @@ class GitHubClient:
     max_retries: int = 8
     backoff_base_s: float = 1.0
     max_backoff_s: float = 120.0
+    # How long to keep waiting when the budget is 0 and GitHub names no reset time in the future
+    # (a proxy stripped it, or the clock disagrees): then give up rather than hammer the API.
+    rate_limit_patience_s: float = 300.0
     log: Callable[[str], None] = lambda message: None
     sleep: Callable[[float], None] = time.sleep
     stats: ClientStats = field(default_factory=ClientStats)
@@ -96,7 +99,10 @@ class GitHubClient:
             limits=httpx.Limits(max_connections=4, max_keepalive_connections=4),
             follow_redirects=True,
         )
+        self._exhausted = False  # the last answer said x-ratelimit-remaining: 0
         self._reset_at: float | None = None
+        self._blind_waits = 0  # waits in a row for a budget with no future reset time
+        self._blind_waited_s = 0.0
 
     def close(self) -> None:
         self._http.close()
@@ -141,7 +147,7 @@ class GitHubClient:
                 self.stats.not_modified += 1
                 return Page(url, 304, None, etag, None)
             if outcome == "primary_limit":
-                continue  # _wait_for_primary_reset sleeps until the reset time
+                continue  # _wait_for_primary_reset waits before the next request
             attempt = self._backoff(attempt, outcome, _retry_after(response))
 
     def _classify(self, response: httpx.Response, url: str) -> str:
@@ -201,19 +207,47 @@ class GitHubClient:
             )
             if int(remaining) == 0 and self.tokens.spent(number):
                 return  # another token with budget left takes over: no wait
-        if int(remaining) == 0 and reset_at is not None:
+        self._exhausted = int(remaining) == 0
+        if self._exhausted:
             self._reset_at = reset_at
+        else:
+            self._blind_waits, self._blind_waited_s = 0, 0.0
 
     def _wait_for_primary_reset(self) -> None:
-        if self._reset_at is None:
+        """Before a request, while the budget is 0: wait for a reset time in the future, else
+        back off (never less than 1 s) and give up after `rate_limit_patience_s` of that."""
+        if not self._exhausted:
             return
-        wait = self._reset_at - time.time() + 1.0
-        self._reset_at = None
-        if wait > 0:
-            self.stats.rate_limit_waits += 1
-            self.stats.waited_s += wait
+        self._exhausted = False  # the next answer says again whether the budget is back
+        now = time.time()
+        if self._reset_at is not None and self._reset_at > now:
+            wait = self._reset_at - now + 1.0
+            self._blind_waits, self._blind_waited_s = 0, 0.0
             self.log(f"rate limit reached, waiting {wait:.0f} s until reset")
-            self.sleep(wait)
+        else:
+            wait = self._blind_wait()
+            self.log(
+                "rate limit reached and GitHub names no reset time in the future; "
+                f"waiting {wait:.1f} s (giving up after {self.rate_limit_patience_s:.0f} s)"
+            )
+        self.stats.rate_limit_waits += 1
+        self.stats.waited_s += wait
+        self.sleep(wait)
+
+    def _blind_wait(self) -> float:
+        left = self.rate_limit_patience_s - self._blind_waited_s
+        if left <= 0:
+            raise GitHubError(
+                f"GitHub's rate limit stayed exhausted for {self._blind_waited_s:.0f} s with no "
+                "x-ratelimit-reset in the future to wait for; giving up (check the token's "
+                "quota at /rate_limit and run again later; pages already stored are kept)"
+            )
+        # At least 1 s, growing, jittered; the last wait ends when the patience does.
+        wait = max(1.0, Backoff(2.0, 60.0).delay(self._blind_waits))
+        wait = max(1.0, min(wait, left))
+        self._blind_waits += 1
+        self._blind_waited_s += wait
+        return wait
 
     def _backoff(self, attempt: int, reason: str, retry_after: float | None = None) -> int:
         if attempt >= self.max_retries:

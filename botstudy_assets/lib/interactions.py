@@ -28,6 +28,8 @@ import numpy as np
 import polars as pl
 
 from .reference_data import FrictionLexicon
+from .scope import study_query
+from .settings import Study
 from .storage import Warehouse
 
 DAY_S = 86_400.0
@@ -71,39 +73,30 @@ CLOSER_ROLES = ("bot", "author", "other", "unknown")
 # ------------------------------------------------------------------------------ the data
 
 
-def study_filter(repos: list[str], until: dt.datetime | None) -> dict:
-    """The scope every table here reads: the studied repositories and, with BOTSTUDY_UNTIL, only
-    issues, posts and events created before it. One place, so it can become the study filter
-    the other stages share."""
-    return {"repos": repos, "until": until}
-
-
+# Read through the study's scope (`lib/scope.py`): its issues, their posts and events before
+# BOTSTUDY_UNTIL.
 ISSUES_SQL = """
 SELECT repo, number, author_login, created_at, closed_at, state, state_reason,
        is_pull_request, html_url
-FROM raw_issues
-WHERE list_contains($repos, repo) AND ($until::TIMESTAMP IS NULL OR created_at < $until)
+FROM study_issues
 """
-POSTS_SQL = f"""
-WITH issues AS ({ISSUES_SQL})
+POSTS_SQL = """
 SELECT repo, number, 0::BIGINT AS comment_id, 'open' AS kind, author_login, created_at,
        NULL::VARCHAR AS body, html_url, NULL::BIGINT AS reactions_total,
        NULL::BIGINT AS reactions_plus1, NULL::BIGINT AS reactions_minus1,
        NULL::BIGINT AS reactions_confused, NULL::BIGINT AS reactions_heart
-FROM issues
+FROM study_issues
 UNION ALL
-SELECT c.repo, c.issue_number, c.comment_id, 'comment', c.author_login, c.created_at, c.body,
-       c.html_url, c.reactions_total, c.reactions_plus1, c.reactions_minus1,
-       c.reactions_confused, c.reactions_heart
-FROM raw_issue_comments c SEMI JOIN issues i ON i.repo = c.repo AND i.number = c.issue_number
-WHERE $until::TIMESTAMP IS NULL OR c.created_at < $until
+SELECT repo, issue_number, comment_id, 'comment', author_login, created_at, body,
+       html_url, reactions_total, reactions_plus1, reactions_minus1,
+       reactions_confused, reactions_heart
+FROM study_comments
 """
-EVENTS_SQL = f"""
-WITH issues AS ({ISSUES_SQL})
+EVENTS_SQL = """
 SELECT e.repo, e.issue_number AS number, e.event_id, e.event, e.actor_login, e.label_name,
        e.state_reason, e.created_at
-FROM raw_issue_events e SEMI JOIN issues i ON i.repo = e.repo AND i.number = e.issue_number
-WHERE $until::TIMESTAMP IS NULL OR e.created_at < $until
+FROM raw_issue_events e SEMI JOIN study_issues i ON i.repo = e.repo AND i.number = e.issue_number
+WHERE $until IS NULL OR e.created_at < $until
 """
 
 
@@ -121,14 +114,18 @@ class Interactions:
         return self.bots["login"].to_list()
 
 
-def load_interactions(warehouse: Warehouse, scope: dict) -> Interactions:
+def load_interactions(warehouse: Warehouse, study: Study) -> Interactions:
     bots = warehouse.query(
         "SELECT login, kind, registry_name FROM bot_accounts WHERE is_bot ORDER BY login"
     )
+
+    def scoped(sql: str, *order: str) -> pl.DataFrame:
+        return study_query(warehouse, study, sql).sort(*order)
+
     return Interactions(
-        issues=warehouse.query(ISSUES_SQL, scope).sort("repo", "number"),
-        posts=warehouse.query(POSTS_SQL, scope).sort("repo", "number", "created_at", "comment_id"),
-        events=warehouse.query(EVENTS_SQL, scope).sort("repo", "number", "created_at", "event_id"),
+        issues=scoped(ISSUES_SQL, "repo", "number"),
+        posts=scoped(POSTS_SQL, "repo", "number", "created_at", "comment_id"),
+        events=scoped(EVENTS_SQL, "repo", "number", "created_at", "event_id"),
         bots=bots,
     )
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .reference_data import CATEGORIES
+from .scope import study_query
 from .settings import Study
 from .stats import IssueKey
 from .storage import Warehouse
@@ -78,11 +79,11 @@ def split_categories(value: str) -> list[str]:
 
 @dataclass(frozen=True)
 class StudyScope:
-    """The issues label files may name: those mined for the studied repositories."""
+    """The issues label files may name: the mined issues in the study's scope."""
 
     known: frozenset[IssueKey]
     repos: frozenset[str]
-    snapshot: bool = False  # BOTSTUDY_UNTIL is set, so issues created later were not mined
+    snapshot: bool = False  # BOTSTUDY_UNTIL is set, so issues created later are not studied
 
     def outside(self, key: IssueKey) -> str | None:
         """Why a labelled issue lies outside this study (to be skipped, with a note), or None."""
@@ -186,10 +187,8 @@ def read_validation_overrides(path: Path, known: set[IssueKey]) -> dict[IssueKey
 
 
 def study_scope(warehouse: Warehouse, study: Study) -> StudyScope:
-    """The issues label files of this study may name: those mined for its repositories."""
-    frame = warehouse.query(
-        "SELECT repo, number FROM raw_issues WHERE list_contains(?, repo)", [study.repo_list()]
-    )
+    """The issues label files of this study may name: the mined issues in its scope."""
+    frame = study_query(warehouse, study, "SELECT repo, number FROM study_issues")
     return StudyScope(
         frozenset(frame.iter_rows()), frozenset(study.repos), snapshot=study.until is not None
     )

@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,14 +113,23 @@ class LakeTable:
         if self._since_compaction >= COMPACT_EVERY:
             self.compact()
 
-    def replace(self, rows: pa.Table, state: dict[str, Any]) -> None:
-        """Make `rows` the table's whole content, with `state`, in one atomic commit."""
+    def replace(self, rows: pa.Table | Iterable[pa.Table], state: dict[str, Any]) -> None:
+        """Make `rows` the table's whole content, with `state`, in one atomic commit. `rows`
+        may be an iterable of pages, written as they come (one page in memory at a time); if it
+        raises, nothing is committed."""
         self._commit(rows, state, mode="overwrite")
 
-    def _commit(self, rows: pa.Table, state: dict[str, Any], mode: str) -> None:
+    def _commit(
+        self, rows: pa.Table | Iterable[pa.Table], state: dict[str, Any], mode: str
+    ) -> None:
         seq = self.next_seq
         state = {**state, SEQ: seq}
-        rows = with_seq(rows, seq, self.schema)
+        if isinstance(rows, pa.Table):
+            rows = with_seq(rows, seq, self.schema)
+        else:
+            pages = (with_seq(page, seq, self.schema) for page in rows)
+            batches = (batch for page in pages for batch in page.to_batches())
+            rows = pa.RecordBatchReader.from_batches(self.schema, batches)
         properties = deltalake.CommitProperties(custom_metadata={STATE_KEY: encode_state(state)})
         target = self._table() or self.uri
         options = self.storage_options if isinstance(target, str) else None

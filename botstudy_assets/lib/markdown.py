@@ -6,11 +6,13 @@ import polars as pl
 from tabulate import tabulate
 
 EMPTY_TABLE = "_(no rows)_"
+# What a reader sees where a value is missing (NULL or NaN), never "nan", "None" or "null".
+MISSING = "—"
 
 
 def md_table(frame: pl.DataFrame, *, max_text: int | None = None, empty: str = EMPTY_TABLE) -> str:
-    """A pipe table; lists are joined with ', ', missing values are left empty, and text
-    columns are cut to `max_text` characters when given (for previews)."""
+    """A pipe table; lists are joined with ', ', missing values (NULL, NaN) show as MISSING,
+    and text columns are cut to `max_text` characters when given (for previews)."""
     if frame.is_empty():
         return empty
     shown = frame.with_columns(
@@ -19,6 +21,7 @@ def md_table(frame: pl.DataFrame, *, max_text: int | None = None, empty: str = E
             for name, dtype in frame.schema.items()
             if isinstance(dtype, pl.List)
         ]
+        + [pl.col(name).fill_nan(None) for name, dtype in frame.schema.items() if dtype.is_float()]
     )
     if max_text is not None:
         shown = shown.with_columns(
@@ -28,7 +31,7 @@ def md_table(frame: pl.DataFrame, *, max_text: int | None = None, empty: str = E
                 if dtype == pl.String
             ]
         )
-    return tabulate(shown.rows(), headers=shown.columns, tablefmt="pipe", missingval="")
+    return tabulate(shown.rows(), headers=shown.columns, tablefmt="pipe", missingval=MISSING)
 
 
 def _as_text(inner) -> pl.Expr:

@@ -9,6 +9,7 @@ under `defs/` turn it into an `AssetCheckResult`.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from dataclasses import dataclass
@@ -61,12 +62,20 @@ def validate_frame(table: str, frame: pl.DataFrame, expectations: list[Expectati
             batch_parameters={"dataframe": frame.to_pandas()}
         )
         suite = gx.ExpectationSuite(name=f"{table}_suite")
+        keys = []
         for expectation in expectations:
-            suite.add_expectation(getattr(gx.expectations, expectation.name)(**expectation.kwargs))
+            added = suite.add_expectation(
+                getattr(gx.expectations, expectation.name)(**expectation.kwargs)
+            )
+            keys.append(_config_key(added.configuration))
         result = batch.validate(suite, result_format="SUMMARY")
         source.delete_asset(asset_name)
+    # GE reports table-level expectations first and the rest grouped by column, not in the
+    # suite's order: match each result to its expectation by type and arguments.
+    by_key = {_config_key(item.expectation_config): item for item in result.results}
     outcomes = []
-    for expectation, item in zip(expectations, result.results, strict=True):
+    for expectation, key in zip(expectations, keys, strict=True):
+        item = by_key[key]
         details = item.result or {}
         outcomes.append(
             {
@@ -80,6 +89,11 @@ def validate_frame(table: str, frame: pl.DataFrame, expectations: list[Expectati
             }
         )
     return outcomes
+
+
+def _config_key(config: Any) -> tuple[str, str]:
+    kwargs = {key: value for key, value in config.kwargs.items() if key != "batch_id"}
+    return config.type, json.dumps(kwargs, sort_keys=True, default=str)
 
 
 def _plain(value: Any) -> Any:

@@ -4,8 +4,10 @@ table and repository, each page committed together with the walk's state.
 This is the one interface the walks (`walk.py`, `events_walk.py`) and the sample loader use:
 `RawStore.open(target)` gives the repository's table, whose `commit` stores a page and the state
 at once. Readers see the newest row per key, so a refetched page is harmless. The state
-remembers where a walk stands (next URL, watermark, window, probe ETag) for one source, API and
-snapshot day; another source's rows are dropped before a walk starts.
+remembers where a walk stands (next URL, watermark, window, probe ETag) for one source and API;
+another source's rows are dropped before a walk starts. Everything mined is kept: BOTSTUDY_UNTIL
+selects what is studied (`scope.py`), never what is mined, so the walk's state does not depend
+on it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,29 +29,28 @@ from .lake import Lake, LakeTable, arrow_schema, declared_columns, view_sql
 from .settings import library_name
 from .storage import Warehouse, frame_of
 
+# mining_state.until: always empty now; a day there marks a walk that filtered by it.
+NO_DAY = ""
+
 
 @dataclass(frozen=True)
 class Target:
-    """What one walk mines: an endpoint of a repository, from a source and API, up to a day."""
+    """What one walk mines: an endpoint of a repository, from a source and API."""
 
     repo: str
     endpoint: Endpoint
     source: str
     api_url: str
-    until: dt.datetime | None = None
-
-    @property
-    def until_key(self) -> str:
-        return self.until.date().isoformat() if self.until else ""
 
     def label(self) -> str:
         return f"{self.repo} {self.endpoint.name}"
 
     def identity(self) -> dict[str, str]:
-        """What a stored state must match to be resumed (the events walk ignores the day)."""
+        """What a stored state must match to be resumed. A walk's `until` is always empty now:
+        a state written by a version that mined only up to BOTSTUDY_UNTIL starts afresh."""
         identity = {"source": self.source, "api_url": self.api_url}
         if self.endpoint.name != "events":
-            identity["until"] = self.until_key
+            identity["until"] = NO_DAY
         return identity
 
 
@@ -91,17 +92,16 @@ class RawTable:
         self.lake_table: LakeTable = store.lake.table(
             target.endpoint.table, target.repo, schema_of(target.endpoint)
         )
-        self._issues: set[int] | None = None
 
     @property
     def endpoint(self) -> Endpoint:
         return self.target.endpoint
 
     def stored_state(self) -> dict[str, Any] | None:
-        """The walk's fields as stored, or None when the source, API or snapshot day changed."""
+        """The walk's fields as stored, or None when the source or API changed."""
         state = self.lake_table.state()
         identity = self.target.identity()
-        if not state or any(state.get(key) != value for key, value in identity.items()):
+        if not state or any((state.get(key) or "") != value for key, value in identity.items()):
             return None
         return state
 
@@ -116,6 +116,30 @@ class RawTable:
         frame = self._page_frame(rows)
         self.lake_table.replace(frame, self._state_fields(state))
         return frame.num_rows
+
+    def replace_pages(self, pages: Iterable[list[dict]], state: Any = None) -> int:
+        """Make the rows of `pages` the table's whole content (the sample) in one commit, one
+        page in memory at a time; an error while reading them commits nothing and is raised."""
+        written, failure = 0, []
+
+        def frames() -> Iterator[pa.Table]:
+            nonlocal written
+            try:
+                for rows in pages:
+                    frame = self._page_frame(rows)
+                    written += frame.num_rows
+                    yield frame
+            except Exception as error:  # re-raised below: the writer reports it as its own
+                failure.append(error)
+                raise
+
+        try:
+            self.lake_table.replace(frames(), self._state_fields(state))
+        except Exception:
+            if failure:
+                raise failure[0] from None
+            raise
+        return written
 
     def forget_other_sources(self) -> None:
         """Rows of the sample must never mix with rows mined from GitHub for one repository."""
@@ -144,12 +168,6 @@ class RawTable:
     def _page_frame(self, rows: list[dict]) -> pa.Table:
         endpoint, target = self.endpoint, self.target
         frame = parsing.rows_frame(rows, endpoint.schema)
-        if target.until is not None and endpoint.of_issue and frame.height:
-            # Only rows of issues inside the snapshot belong to the study.
-            known = self._issue_numbers()
-            frame = frame.filter(
-                (pl.col("created_at") < target.until) & pl.col("issue_number").is_in(known)
-            )
         frame = frame.unique(subset=list(endpoint.key), keep="last", maintain_order=True)
         frame = frame.with_columns(
             library=pl.lit(library_name(target.repo)),
@@ -157,13 +175,6 @@ class RawTable:
             mined_at=pl.lit(dt.datetime.now(dt.UTC).replace(tzinfo=None)),
         )
         return frame.to_arrow()
-
-    def _issue_numbers(self) -> list[int]:
-        if self._issues is None:
-            repo = self.target.repo
-            frame = self.store.query("SELECT number FROM raw_issues", repos=[repo])
-            self._issues = set(frame["number"].to_list())
-        return list(self._issues)
 
 
 class RawStore:
@@ -257,6 +268,6 @@ def import_legacy(warehouse: Warehouse, table: RawTable) -> int:
     state = states.row(0, named=True) if states.height else {}
     state = {key: value for key, value in state.items() if key not in ("repo", "endpoint")}
     if not state:
-        state = {"source": rows["source"][0], "api_url": "", "until": target.until_key}
+        state = {"source": rows["source"][0], "api_url": "", "until": NO_DAY}
     table.lake_table.replace(rows.to_arrow(), state)
     return rows.height

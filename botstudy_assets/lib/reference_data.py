@@ -169,6 +169,8 @@ class Category(_Strict):
     patterns: list[str]
     traces: list[Trace] = []
     labels: list[str] = []
+    # Labels people also apply to say what a thread is about (`module: ci`): weak evidence.
+    weak_labels: list[str] = []
     suppresses: list[str] = []
 
     @pydantic.field_validator("traces", mode="before")
@@ -176,7 +178,7 @@ class Category(_Strict):
     def _traces(cls, traces: list) -> list:
         return [{"pattern": trace} if isinstance(trace, str) else trace for trace in traces]
 
-    @pydantic.field_validator("patterns", "labels")
+    @pydantic.field_validator("patterns", "labels", "weak_labels")
     @classmethod
     def _compile(cls, patterns: list[str]) -> list[str]:
         return [_check_regex(pattern) for pattern in patterns]
@@ -186,8 +188,11 @@ class Category(_Strict):
         return [re.compile(pattern, re.IGNORECASE) for pattern in self.patterns]
 
     @cached_property
-    def compiled_labels(self) -> list[re.Pattern[str]]:
-        return [re.compile(pattern, re.IGNORECASE) for pattern in self.labels]
+    def compiled_labels(self) -> list[tuple[re.Pattern[str], bool]]:
+        """(label pattern, weak) pairs."""
+        return [(re.compile(pattern, re.IGNORECASE), False) for pattern in self.labels] + [
+            (re.compile(pattern, re.IGNORECASE), True) for pattern in self.weak_labels
+        ]
 
 
 class Codebook(_Strict):

@@ -8,10 +8,11 @@ from pathlib import Path
 import polars as pl
 
 from . import paper
-from .beyond import render_section, write_figures
+from .beyond import BEYOND_SOURCES, render_section, write_figures
 from .detection import UNNAMED_BOT
+from .figures import DataVersion, note, pyplot, save_figure
 from .labelfiles import AUTO
-from .markdown import md_table
+from .markdown import MISSING, md_table
 from .reference_data import CATEGORIES
 from .settings import Study, library_name
 
@@ -79,71 +80,87 @@ def summarize_categories(
 
 # ------------------------------------------------------------------------------------- figures
 
+FIGURE_CATEGORIES = "Figure 2: categories"
+FIGURE_BY_LIBRARY = "Figure 2 by library"
+FIGURE_SOURCES = {
+    FIGURE_CATEGORIES: "botstudy's category_summary (Table I); Rahman et al., Table I and Fig. 2",
+    FIGURE_BY_LIBRARY: "botstudy's final_labels, by library of raw_issues",
+}
 
-def plot_categories(summary: pl.DataFrame, path: Path) -> Path:
+
+def figure_order(summary: pl.DataFrame) -> list[tuple[str, str]]:
+    """(category, label) as both Figure 2 plots draw them, bottom to top: by the paper's share,
+    so the largest categories are on top."""
+    ordered = summary.sort("paper_proportion_pct", "category", descending=[False, True])
+    return list(zip(ordered["category"].to_list(), ordered["label"].to_list(), strict=True))
+
+
+def plot_categories(summary: pl.DataFrame, path: Path, footnote: str | None = None) -> Path:
     """Figure 2: share of bot-related issues per category, ours beside the paper's."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    ordered = summary.sort("paper_proportion_pct")
-    labels = ordered["label"].to_list()
-    positions = range(len(labels))
+    plt = pyplot()
+    order = figure_order(summary)
+    by_category = {row["category"]: row for row in summary.iter_rows(named=True)}
+    positions = range(len(order))
     figure, axis = plt.subplots(figsize=(8, 5), dpi=110)
     axis.barh(
         [p + 0.2 for p in positions],
-        ordered["issue_proportion_pct"].to_list(),
+        [by_category[category]["issue_proportion_pct"] for category, _ in order],
         height=0.4,
         label="botstudy",
         color="#2b6cb0",
     )
     axis.barh(
         [p - 0.2 for p in positions],
-        ordered["paper_proportion_pct"].to_list(),
+        [by_category[category]["paper_proportion_pct"] for category, _ in order],
         height=0.4,
         label="Rahman et al. (paper)",
         color="#a0aec0",
     )
-    axis.set_yticks(list(positions), labels)
+    axis.set_yticks(list(positions), [label for _, label in order])
     axis.set_xlabel("% of bot-related issues")
     axis.set_title("Figure 2: categories of automated work")
     axis.legend(loc="lower right")
-    figure.tight_layout()
-    figure.savefig(path)
-    plt.close(figure)
-    return path
+    return save_figure(figure, path, footnote)
 
 
-def plot_by_library(counts: pl.DataFrame, path: Path) -> Path:
-    """Figure 2, per library: issues per category, one bar segment per library."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+def plot_by_library(
+    counts: pl.DataFrame, summary: pl.DataFrame, path: Path, footnote: str | None = None
+) -> Path:
+    """Figure 2, per library: issues per category, one bar segment per library; categories
+    labelled and ordered as in plot_categories."""
+    plt = pyplot()
+    order = figure_order(summary)
     libraries = sorted(counts["library"].unique().to_list()) if counts.height else []
     figure, axis = plt.subplots(figsize=(8, 5), dpi=110)
-    left = [0] * len(CATEGORIES)
+    positions = list(range(len(order)))
+    left = [0] * len(order)
     for library in libraries:
         part = dict(
             counts.filter(pl.col("library") == library).select("category", "issues").iter_rows()
         )
-        values = [part.get(category, 0) for category in CATEGORIES]
-        axis.barh(list(CATEGORIES), values, left=left, label=library)
+        values = [part.get(category, 0) for category, _ in order]
+        axis.barh(positions, values, left=left, label=library)
         left = [a + b for a, b in zip(left, values, strict=True)]
+    axis.set_yticks(positions, [label for _, label in order])
     axis.set_xlabel("bot-related issues")
     axis.set_title("Figure 2 by library")
     if libraries:
         axis.legend(loc="lower right")
-    figure.tight_layout()
-    figure.savefig(path)
-    plt.close(figure)
-    return path
+    return save_figure(figure, path, footnote)
 
 
 def _fmt(value) -> str:
-    return "–" if value is None else f"{value:.2f}"
+    return MISSING if value is None else f"{value:.2f}"
+
+
+def caption(name: str, path: str, footnote: str | None) -> list[str]:
+    """A figure in the report with its note under it."""
+    image = [f"![{name}]({Path(path).name})", ""]
+    return [*image, f"*{footnote.replace(chr(10), ' ')}*", ""] if footnote else image
+
+
+def _rounded(frame: pl.DataFrame, digits: int = 3) -> pl.DataFrame:
+    return frame.with_columns(pl.col("value", "ci_low", "ci_high").round(digits))
 
 
 def render_report(
@@ -153,7 +170,12 @@ def render_report(
     agreement: pl.DataFrame,
     decisions: pl.DataFrame,
     figures: dict[str, str],
+    notes: dict[str, str] | None = None,
+    version: DataVersion | None = None,
 ) -> str:
+    """The report's markdown; `notes` go under the figures of the same name, `version` (the
+    data version) under the title."""
+    notes = notes or {}
     source, until = study.source, study.until
     keyword_all = funnel.filter((pl.col("library") == "All") & (pl.col("channel") == "keyword"))
     ours = keyword_all.row(0, named=True) if keyword_all.height else {}
@@ -194,6 +216,8 @@ def render_report(
         + (f", issues created before {until.date()}" if until else "")
         + ".",
     ]
+    if version is not None:
+        lines += ["", f"Data version: {version.text()}."]
     if source == "sample":
         lines += [
             "",
@@ -217,17 +241,16 @@ def render_report(
         "",
         "## Figure 2",
         "",
-        *[f"![{name}]({Path(path).name})" for name, path in figures.items()],
-        "",
+        *[line for name, path in figures.items() for line in caption(name, path, notes.get(name))],
         "## Inter-rater agreement",
         "",
         f"Paper: Cohen's κ = {paper.KAPPA} between two raters. botstudy: {kappa_line}.",
         "",
-        md_table(pooled),
+        md_table(_rounded(pooled)),
         "",
         "### Cohen's kappa per category",
         "",
-        md_table(per_category),
+        md_table(_rounded(per_category)),
         "",
         "## How candidates were decided",
         "",
@@ -284,10 +307,6 @@ def render_disagreements(confusion: pl.DataFrame, disagreements: pl.DataFrame) -
     return "\n".join(lines)
 
 
-FIGURE_CATEGORIES = "Figure 2: categories"
-FIGURE_BY_LIBRARY = "Figure 2 by library"
-
-
 def write_study_report(
     study: Study,
     funnel: pl.DataFrame,
@@ -297,22 +316,33 @@ def write_study_report(
     decisions: pl.DataFrame,
     beyond: dict[str, pl.DataFrame] | None = None,
     differences: tuple[pl.DataFrame, pl.DataFrame] | None = None,
+    version: DataVersion | None = None,
 ) -> tuple[Path, dict[str, str], str]:
     """Write the figures and the markdown report under the reports folder; returns the report's
     path, the figures by name and the report's text. `beyond` (the interaction tables by name)
-    adds the section "Beyond the paper" with its figures."""
+    adds the section "Beyond the paper" with its figures; `version` (the data version) is
+    printed under every figure with its sources."""
     out = study.reports_path
     out.mkdir(parents=True, exist_ok=True)
-    figures = {
-        FIGURE_CATEGORIES: str(plot_categories(summary, out / "figure2_categories.png")),
-        FIGURE_BY_LIBRARY: str(plot_by_library(by_library, out / "figure2_by_library.png")),
+    notes = {
+        name: note(sources, version) for name, sources in (FIGURE_SOURCES | BEYOND_SOURCES).items()
     }
-    text = render_report(study, funnel, summary, agreement, decisions, figures)
+    figures = {
+        FIGURE_CATEGORIES: str(
+            plot_categories(summary, out / "figure2_categories.png", notes[FIGURE_CATEGORIES])
+        ),
+        FIGURE_BY_LIBRARY: str(
+            plot_by_library(
+                by_library, summary, out / "figure2_by_library.png", notes[FIGURE_BY_LIBRARY]
+            )
+        ),
+    }
+    text = render_report(study, funnel, summary, agreement, decisions, figures, notes, version)
     if differences is not None:
         text += "\n" + render_disagreements(*differences)
     if beyond is not None:
         extra = write_figures(
-            out, beyond["bot_timeline"], beyond["stale_policy"], beyond["bot_reactions"]
+            out, beyond["bot_timeline"], beyond["stale_policy"], beyond["bot_reactions"], notes
         )
         text += "\n" + render_section(
             beyond["bot_timeline"],
@@ -321,6 +351,7 @@ def write_study_report(
             beyond["issue_closures"],
             beyond["bot_effects"],
             extra,
+            notes,
         )
         figures |= extra
     report = out / "botstudy_report.md"

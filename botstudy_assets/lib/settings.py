@@ -85,6 +85,7 @@ class Study:
     data_path: Path
     labels_dir: Path | None = None
     reports_dir: Path | None = None
+    export_dir: Path | None = None
 
     @classmethod
     def from_values(
@@ -96,6 +97,7 @@ class Study:
         data_dir: str = "",
         labels_dir: str = "",
         reports_dir: str = "",
+        export_dir: str = "",
         github_token_set: bool = False,
     ) -> Study:
         """Validate raw setting values (as the environment gives them); raises SettingsError."""
@@ -106,6 +108,7 @@ class Study:
             data_path=Path(data_dir) if data_dir else DEFAULT_DATA_DIR,
             labels_dir=Path(labels_dir) if labels_dir else None,
             reports_dir=Path(reports_dir) if reports_dir else None,
+            export_dir=Path(export_dir) if export_dir else None,
         )
 
     def repo_list(self) -> list[str]:
@@ -129,6 +132,10 @@ class Study:
     @property
     def reports_path(self) -> Path:
         return self.reports_dir or self.data_path / "reports"
+
+    @property
+    def export_path(self) -> Path:
+        return self.export_dir or self.data_path / "export"
 
     @property
     def registry_file(self) -> Path:

@@ -387,6 +387,19 @@ def landis_koch(kappa: float | None) -> str:
     return "almost perfect"
 
 
+def krippendorff_reading(alpha: float | None) -> str:
+    """Krippendorff's (2004, p. 241) reading of α: >= .800 "reliable", >= .667 "tentative
+    conclusions only", else "unreliable"; "undefined" for nan/None (rounded like landis_koch)."""
+    if alpha is None or math.isnan(alpha):
+        return "undefined"
+    a = round(float(alpha), 10)
+    if a >= 0.800:
+        return "reliable"
+    if a >= 0.667:
+        return "tentative conclusions only"
+    return "unreliable"
+
+
 def _none_if_nan(x: float) -> float | None:
     return None if x is None or math.isnan(x) else float(x)
 
@@ -431,8 +444,9 @@ def agreement_rows(
     "krippendorff_alpha" rows (rater_a = rater_b = "all") per category then pooled.
     Keys: rater_a, rater_b, category, metric, value, ci_low, ci_high (95 %
     percentile bootstrap over issues), n (issues), n_decisions (n * #categories
-    for pooled rows, n otherwise), interpretation (Landis-Koch for kappa, else
-    None). nan values/bounds become None. Deterministic for a given seed.
+    for pooled rows, n otherwise), interpretation (Landis-Koch for kappa,
+    Krippendorff's for alpha, else None). nan values/bounds become None.
+    Deterministic for a given seed.
     """
     cats = list(categories)
     scopes: list[str | None] = [*cats, None]
@@ -482,9 +496,18 @@ def agreement_rows(
                     per_issue, _alpha_from_stats, n_boot=n_boot, seed=seed, level=0.95, cache=cache
                 )
                 n_dec = len(keys) * (len(cats) if scope is None else 1)
+                reading = krippendorff_reading(value)
                 rows.append(
                     _row(
-                        "all", "all", scope, "krippendorff_alpha", value, ci, len(keys), n_dec, None
+                        "all",
+                        "all",
+                        scope,
+                        "krippendorff_alpha",
+                        value,
+                        ci,
+                        len(keys),
+                        n_dec,
+                        reading,
                     )
                 )
     return rows

@@ -102,9 +102,7 @@ class KeywordMatcher:
         found = []
         for match in self.pattern.finditer(text):
             token = match.group(1)
-            bare = token.lower().lstrip("@").removesuffix("[bot]").rstrip(".-_")
-            # The last part of the token is the word: "robot" is excluded, "pytorch-probot" not.
-            if re.split(r"[-_.]", bare)[-1] in self.excluded:
+            if self._excluded(token):
                 continue
             found.append(
                 Hit(
@@ -116,6 +114,13 @@ class KeywordMatcher:
                 )
             )
         return found
+
+    def _excluded(self, token: str) -> bool:
+        """Whether the token's last word is an excluded one (`robot`, `my-robot`, `nanorobots`);
+        a word merely ending in one is not (`probot`, the GitHub App framework, is a bot)."""
+        bare = token.lower().lstrip("@").removesuffix("[bot]").rstrip(".-_")
+        last = re.split(r"[-_.]", bare)[-1]
+        return last in self.excluded or last.removesuffix("s") in self.excluded
 
     def context(self, text: str, hit: Hit, radius: int = 60) -> tuple[bool, bool]:
         """(negative, development): what the words around a hit point to."""

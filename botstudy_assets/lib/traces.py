@@ -40,9 +40,9 @@ class TraceMatcher:
             (category.name, trace) for category in codebook.categories for trace in category.traces
         ] + [(None, trace) for trace in codebook.automation_traces]
         self.labels = [
-            (category.name, pattern)
+            (category.name, pattern, weak)
             for category in codebook.categories
-            for pattern in category.compiled_labels
+            for pattern, weak in category.compiled_labels
         ]
 
     def prefilter(self, texts: pl.Series) -> pl.Series:
@@ -131,10 +131,16 @@ class TraceMatcher:
         """Every label a bot applies for some category (a label may serve two categories)."""
         hits = []
         for label in labels or []:
-            for category, pattern in self.labels:
+            for category, pattern, weak in self.labels:
                 if pattern.fullmatch(label.strip()):
                     hits.append(
-                        TraceHit(category, f"label: {pattern.pattern}", label, f"label “{label}”")
+                        TraceHit(
+                            category,
+                            f"label: {pattern.pattern}",
+                            label,
+                            f"label “{label}”",
+                            weak=weak,
+                        )
                     )
         return hits
 

@@ -44,7 +44,6 @@ class RepoReport:
     pages: int = 0
     items_new: int = 0
     items_updated: int = 0
-    items_skipped: int = 0
     rejects: list[str] = field(default_factory=list)
     requests: int = 0
     counted_requests: int = 0
@@ -174,15 +173,12 @@ class EndpointWalk:
             state.next_url = self._restart_window(state)
 
     def _store(self, state: WalkState, rows: list[dict], known_until: dt.datetime | None) -> None:
-        until = self.target.until
-        kept = [row for row in rows if until is None or row["created_at"] < until]
-        written = self.table.commit(kept, state)
+        written = self.table.commit(rows, state)
         new = min(
             written,
-            sum(1 for row in kept if known_until is None or row["created_at"] > known_until),
+            sum(1 for row in rows if known_until is None or row["created_at"] > known_until),
         )
         self.report.pages += 1
-        self.report.items_skipped += len(rows) - len(kept)
         self.report.items_new += new
         self.report.items_updated += written - new
 
@@ -254,7 +250,8 @@ def _counters(client: GitHubClient) -> tuple[int, int, int, int]:
 
 
 def load_state(table: RawTable) -> WalkState:
-    """The walk's stored state, or a fresh one when the source, API or snapshot day changed."""
+    """The walk's stored state, or a fresh one when the source or API changed, or when it was
+    written by a version that mined only up to BOTSTUDY_UNTIL (its rows stop at that day)."""
     stored = table.stored_state()
     if stored is None:
         return WalkState()

@@ -1,6 +1,8 @@
 """Stage 3, coding: the nine categories of bot work per true positive and per rater, the final
 labels and the agreement between raters (see `lib/coding.py`)."""
 
+from dataclasses import replace
+
 import dagster as dg
 import polars as pl
 
@@ -16,8 +18,9 @@ from botstudy_assets.lib.coding import (
     final_label_rows,
     human_rows,
 )
+from botstudy_assets.lib.detection import bot_event_hits
 from botstudy_assets.lib.labelfiles import AUTO, read_label_csv, read_raters, study_scope
-from botstudy_assets.lib.posts import load_posts, load_thread_meta
+from botstudy_assets.lib.posts import load_events, load_posts, load_thread_meta
 from botstudy_assets.lib.reference_data import load_codebook, load_keywords, load_registry
 from botstudy_assets.lib.textmatch import KeywordMatcher
 
@@ -56,8 +59,12 @@ def coded_labels(
     coder = AutoCoder(
         codebook, registry, KeywordMatcher(load_keywords(settings.keywords_file)), bot_logins
     )
-    repos = settings.repo_list()
-    auto = auto_labels(tps, load_posts(db, repos), coder, load_thread_meta(db, repos))
+    events = bot_event_hits(load_events(db, settings), bot_logins, coder.tracer, registry)
+    meta = {
+        key: replace(about, bot_events=events.get(key, []))
+        for key, about in load_thread_meta(db, settings).items()
+    }
+    auto = auto_labels(tps, load_posts(db, settings), coder, meta)
     labels = pl.concat([auto, human_rows(raters)])
     db.replace_table("coded_labels", labels)
     uncoded = tps.join(auto.select("repo", "number"), on=["repo", "number"], how="anti").height
@@ -116,8 +123,8 @@ def final_labels(
 @dg.asset(group_name=GROUP, deps=["coded_labels"], kinds={"numpy", "duckdb"})
 def agreement_metrics(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Cohen's kappa (per category and pooled), percent agreement and Krippendorff's alpha, with
-    bootstrap 95% CIs and the Landis & Koch reading; category NULL means all categories
-    pooled."""
+    bootstrap 95% CIs and a reading (Landis & Koch for kappa, Krippendorff's for alpha); category
+    NULL means all categories pooled."""
     db = warehouse.get()
     labels = db.query("SELECT repo, number, category, rater FROM coded_labels")
     tps = set(db.query("SELECT repo, number FROM validated_true_positives").iter_rows())

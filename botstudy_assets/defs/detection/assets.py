@@ -10,6 +10,7 @@ from botstudy_assets.lib.accounts import build_bot_accounts
 from botstudy_assets.lib.detection import (
     FUNNEL_SQL,
     REVIEW_BELOW,
+    bot_event_hits,
     candidate_rows,
     collect_evidence,
     decision_rows,
@@ -17,8 +18,9 @@ from botstudy_assets.lib.detection import (
     funnel_params,
 )
 from botstudy_assets.lib.labelfiles import read_validation_overrides
-from botstudy_assets.lib.posts import load_posts, load_thread_meta
+from botstudy_assets.lib.posts import load_events, load_posts, load_thread_meta
 from botstudy_assets.lib.reference_data import load_codebook, load_keywords, load_registry
+from botstudy_assets.lib.scope import study_query
 from botstudy_assets.lib.textmatch import KeywordMatcher, NameMatcher
 from botstudy_assets.lib.traces import TraceMatcher
 
@@ -32,7 +34,7 @@ def bot_accounts(study: StudyResource, warehouse: WarehouseResource) -> dg.Mater
     """Every author, classified bot or human with a confidence and the reasons."""
     settings, db = study.get(), warehouse.get()
     registry = load_registry(settings.registry_file)
-    accounts = build_bot_accounts(load_posts(db, settings.repo_list()), registry)
+    accounts = build_bot_accounts(load_posts(db, settings), registry, load_events(db, settings))
     kinds = accounts.filter(pl.col("is_bot"))["kind"].value_counts().sort("count", descending=True)
     return written(
         db, "bot_accounts", accounts, bots=int(accounts["is_bot"].sum()), bot_kinds=md(kinds)
@@ -47,10 +49,14 @@ def keyword_candidates(study: StudyResource, warehouse: WarehouseResource) -> dg
     registry = load_registry(settings.registry_file)
     matcher = KeywordMatcher(load_keywords(settings.keywords_file))
     tracer = TraceMatcher(load_codebook(settings.codebook_file, registry))
-    posts = load_posts(db, settings.repo_list())
-    labels = {key: meta.labels for key, meta in load_thread_meta(db, settings.repo_list()).items()}
+    posts = load_posts(db, settings)
+    labels = {key: meta.labels for key, meta in load_thread_meta(db, settings).items()}
     accounts = db.query("SELECT login, is_bot, bot_score FROM bot_accounts")
-    evidence = collect_evidence(posts, accounts, matcher, NameMatcher(registry), tracer, labels)
+    bot_logins = {login.lower() for login in accounts.filter(pl.col("is_bot"))["login"].to_list()}
+    events = bot_event_hits(load_events(db, settings), bot_logins, tracer, registry)
+    evidence = collect_evidence(
+        posts, accounts, matcher, NameMatcher(registry), tracer, labels, events
+    )
     candidates = candidate_rows(evidence)
     per_channel = candidates["channel"].value_counts().sort("channel")
     return written(
@@ -70,10 +76,7 @@ def candidate_decisions(study: StudyResource, warehouse: WarehouseResource) -> d
     registry = load_registry(settings.registry_file)
     threads = evidence_from_candidates(db.query("SELECT * FROM keyword_candidates"))
     accounts = db.query("SELECT login, is_bot FROM bot_accounts")
-    issues = db.query(
-        "SELECT repo, number, title, html_url FROM raw_issues WHERE list_contains(?, repo)",
-        [settings.repo_list()],
-    )
+    issues = study_query(db, settings, "SELECT repo, number, title, html_url FROM study_issues")
     known = set(issues.select("repo", "number").iter_rows())
     overrides = read_validation_overrides(settings.labels_path / "validation.csv", known)
     bot_logins = {login.lower() for login in accounts.filter(pl.col("is_bot"))["login"].to_list()}
@@ -125,5 +128,5 @@ def bot_funnel(study: StudyResource, warehouse: WarehouseResource) -> dg.Materia
     """Issues → candidates → true positives per library and channel, beside the paper's
     68,400 → 254 → 135 (keyword channel, all libraries)."""
     db = warehouse.get()
-    frame = db.query(FUNNEL_SQL, funnel_params(study.get().repo_list()))
+    frame = study_query(db, study.get(), FUNNEL_SQL, funnel_params())
     return written(db, "bot_funnel", frame)

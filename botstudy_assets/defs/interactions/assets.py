@@ -16,10 +16,7 @@ RAW = ["raw_snapshot", "bot_accounts"]
 
 
 def _data(study: StudyResource, warehouse: WarehouseResource) -> ix.Interactions:
-    settings = study.get()
-    return ix.load_interactions(
-        warehouse.get(), ix.study_filter(settings.repo_list(), settings.until)
-    )
+    return ix.load_interactions(warehouse.get(), study.get())
 
 
 @dg.asset(group_name=GROUP, deps=RAW, kinds={"polars", "duckdb"})

@@ -80,6 +80,57 @@ def _at_least_zero(*columns: str) -> list[Expectation]:
     ]
 
 
+RAW_EVENTS_EXPECTATIONS = [
+    Expectation("ExpectCompoundColumnsToBeUnique", column_list=["repo", "event_id"]),
+    *_not_null("repo", "event_id", "issue_number", "event", "actor_login", "created_at"),
+]
+BOT_ACTIONS_EXPECTATIONS = [
+    *_not_null("repo", "number", "bot", "action", "created_at"),
+    Expectation(
+        "ExpectColumnValuesToBeInSet", column="action", value_set=[*KNOWN_ACTIONS, *EVENT_KINDS]
+    ),
+]
+ISSUE_CLOSURES_EXPECTATIONS = [
+    *_not_null("repo", "number", "closed_at", "closer_role"),
+    Expectation("ExpectColumnValuesToBeInSet", column="closer_role", value_set=CLOSER_ROLES),
+    *_at_least_zero("reopened_after_days"),
+]
+STALE_POLICY_EXPECTATIONS = [
+    Expectation("ExpectCompoundColumnsToBeUnique", column_list=["repo", "bot"]),
+    Expectation("ExpectColumnValuesToBeBetween", column="n_marked", min_value=1),
+    *_at_least_zero(
+        "mark_after_days_median",
+        "mark_after_days_p25",
+        "close_after_days_median",
+        "close_after_days_p25",
+        "n_closed_by_bot",
+        "n_unmarked",
+        "n_reopened_after_close",
+    ),
+]
+BOT_REACTIONS_EXPECTATIONS = [
+    *_not_null("repo", "number", "bot", "action"),
+    *_at_least_zero("reply_latency_hours", "reactions_minus1"),
+]
+BOT_TIMELINE_EXPECTATIONS = [
+    Expectation("ExpectCompoundColumnsToBeUnique", column_list=["repo", "bot", "month"]),
+    *_at_least_zero("posts", "actions", "threads"),
+    Expectation(
+        "ExpectColumnValuesToBeBetween", column="year_issue_share_pct", min_value=0, max_value=100
+    ),
+]
+BOT_EFFECTS_EXPECTATIONS = [
+    Expectation(
+        "ExpectColumnValuesToBeInSet",
+        column="analysis",
+        value_set=["touched_vs_untouched", "adoption"],
+    ),
+    Expectation("ExpectColumnValuesToBeInSet", column="metric", value_set=list(METRICS)),
+    Expectation("ExpectColumnValuesToMatchRegex", column="interpretation", regex="association"),
+    *_at_least_zero("estimate", "n"),
+]
+
+
 @dg.asset_check(
     asset="raw_issue_events",
     blocking=True,
@@ -101,10 +152,7 @@ def raw_issue_events_valid(study: StudyResource, lake: LakeResource) -> dg.Asset
     outcome = run_expectations(
         "raw_issue_events",
         frame,
-        [
-            Expectation("ExpectCompoundColumnsToBeUnique", column_list=["repo", "event_id"]),
-            *_not_null("repo", "event_id", "issue_number", "event", "actor_login", "created_at"),
-        ],
+        RAW_EVENTS_EXPECTATIONS,
         allow_empty=True,
     )
     return check_result(outcome, unknown_event_kinds=unknown.rows()[:20])
@@ -128,15 +176,11 @@ def bot_actions_valid(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     )
     extra = [f"{duplicated} events appear twice"] if duplicated else []
     extra += [f"{not_bots} actions of accounts bot_accounts does not call bots"] if not_bots else []
-    known = [*KNOWN_ACTIONS, *EVENT_KINDS]
     return check_result(
         run_expectations(
             "bot_actions",
             frame,
-            [
-                *_not_null("repo", "number", "bot", "action", "created_at"),
-                Expectation("ExpectColumnValuesToBeInSet", column="action", value_set=known),
-            ],
+            BOT_ACTIONS_EXPECTATIONS,
             extra_failures=extra,
             allow_empty=True,
         )
@@ -157,13 +201,7 @@ def issue_closures_valid(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         run_expectations(
             "issue_closures",
             frame,
-            [
-                *_not_null("repo", "number", "closed_at", "closer_role"),
-                Expectation(
-                    "ExpectColumnValuesToBeInSet", column="closer_role", value_set=CLOSER_ROLES
-                ),
-                *_at_least_zero("reopened_after_days"),
-            ],
+            ISSUE_CLOSURES_EXPECTATIONS,
             allow_empty=True,
         )
     )
@@ -190,19 +228,7 @@ def stale_policy_valid(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         run_expectations(
             "stale_policy",
             frame,
-            [
-                Expectation("ExpectCompoundColumnsToBeUnique", column_list=["repo", "bot"]),
-                Expectation("ExpectColumnValuesToBeBetween", column="n_marked", min_value=1),
-                *_at_least_zero(
-                    "mark_after_days_median",
-                    "mark_after_days_p25",
-                    "close_after_days_median",
-                    "close_after_days_p25",
-                    "n_closed_by_bot",
-                    "n_unmarked",
-                    "n_reopened_after_close",
-                ),
-            ],
+            STALE_POLICY_EXPECTATIONS,
             extra_failures=extra,
             allow_empty=True,
         )
@@ -242,10 +268,7 @@ def bot_reactions_valid(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         run_expectations(
             "bot_reactions",
             frame,
-            [
-                *_not_null("repo", "number", "bot", "action"),
-                *_at_least_zero("reply_latency_hours", "reactions_minus1"),
-            ],
+            BOT_REACTIONS_EXPECTATIONS,
             extra_failures=extra,
             allow_empty=True,
         )
@@ -271,18 +294,7 @@ def bot_timeline_valid(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         run_expectations(
             "bot_timeline",
             frame,
-            [
-                Expectation(
-                    "ExpectCompoundColumnsToBeUnique", column_list=["repo", "bot", "month"]
-                ),
-                *_at_least_zero("posts", "actions", "threads"),
-                Expectation(
-                    "ExpectColumnValuesToBeBetween",
-                    column="year_issue_share_pct",
-                    min_value=0,
-                    max_value=100,
-                ),
-            ],
+            BOT_TIMELINE_EXPECTATIONS,
             extra_failures=extra,
             allow_empty=True,
         )
@@ -306,20 +318,7 @@ def bot_effects_valid(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         run_expectations(
             "bot_effects",
             frame,
-            [
-                Expectation(
-                    "ExpectColumnValuesToBeInSet",
-                    column="analysis",
-                    value_set=["touched_vs_untouched", "adoption"],
-                ),
-                Expectation(
-                    "ExpectColumnValuesToBeInSet", column="metric", value_set=list(METRICS)
-                ),
-                Expectation(
-                    "ExpectColumnValuesToMatchRegex", column="interpretation", regex="association"
-                ),
-                *_at_least_zero("estimate", "n"),
-            ],
+            BOT_EFFECTS_EXPECTATIONS,
             extra_failures=extra,
             allow_empty=True,
         ),

@@ -52,21 +52,13 @@ def _mine(
         )
         if imported:
             log(f"{repo}: moved {imported} {endpoint.table} rows from the DuckDB file to the lake")
-    log(
-        f"mining {endpoint.name} of {', '.join(repos)} from {study.source}"
-        + (
-            f", issues created before {study.until_day}"
-            if study.until and endpoint is not EVENTS
-            else ""
-        )
-    )
-    # Issue events are never filtered by BOTSTUDY_UNTIL: the raw tables keep what was mined.
-    until = None if endpoint is EVENTS else study.until
+    # Everything is mined and kept; BOTSTUDY_UNTIL selects what the later stages study.
+    log(f"mining {endpoint.name} of {', '.join(repos)} from {study.source}")
     if study.source == "sample":
-        reports = load_sample(study.sample_dir, store, repos, endpoint, until)
+        reports = load_sample(study.sample_dir, store, repos, endpoint)
     else:
         with token_pool(context, github) as tokens:
-            reports = _walk(github, store, endpoint, repos, until, log, tokens)
+            reports = _walk(github, store, endpoint, repos, log, tokens)
     failed = [report for report in reports if report.error]
     if failed:
         raise dg.Failure(
@@ -81,25 +73,25 @@ def _walk(
     store: RawStore,
     endpoint: Endpoint,
     repos: list[str],
-    until,
     log,
     tokens: TokenPool | None,
 ) -> list[RepoReport]:
     def make_client():
         return github.client(log, tokens)
 
+    targets = [Target(repo, endpoint, "github", github.api_url) for repo in repos]
     if endpoint is EVENTS:
         return mine_events(
             make_client,
             store,
-            [Target(repo, endpoint, "github", github.api_url) for repo in repos],
+            targets,
             max_concurrent=github.max_concurrent_repos,
             log=log,
         )
     return mine_repositories(
         make_client,
         store,
-        [Target(repo, endpoint, "github", github.api_url, until) for repo in repos],
+        targets,
         max_concurrent=github.max_concurrent_repos,
         window_items=github.comments_window_items,
         log=log,

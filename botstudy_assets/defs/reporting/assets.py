@@ -9,9 +9,16 @@ import polars as pl
 from botstudy_assets.defs.common import md
 from botstudy_assets.defs.resources import StudyResource, WarehouseResource
 from botstudy_assets.lib.coding import codings_from, confusion_by_category
+from botstudy_assets.lib.figures import DataVersion, code_version
 from botstudy_assets.lib.labelfiles import AUTO
 from botstudy_assets.lib.reference_data import load_codebook
-from botstudy_assets.lib.report import FIGURE_CATEGORIES, summarize_categories, write_study_report
+from botstudy_assets.lib.report import (
+    FIGURE_BY_LIBRARY,
+    FIGURE_CATEGORIES,
+    summarize_categories,
+    write_study_report,
+)
+from botstudy_assets.lib.scope import study_query
 from botstudy_assets.lib.storage import Warehouse
 
 GROUP = "reporting"
@@ -20,8 +27,15 @@ BEYOND = ["bot_timeline", "stale_policy", "bot_reactions", "issue_closures", "bo
 
 BY_LIBRARY_SQL = """
 SELECT r.library, f.category, count(DISTINCT (f.repo, f.number)) AS issues
-FROM final_labels f JOIN raw_issues r USING (repo, number)
+FROM final_labels f JOIN study_issues r USING (repo, number)
 WHERE f.category IS NOT NULL GROUP BY ALL
+"""
+# The day the newest row was mined, whichever raw table it is in.
+MINED_SQL = """
+SELECT max(mined_at)::DATE::VARCHAR FROM (
+    SELECT max(mined_at) AS mined_at FROM raw_issues
+    UNION ALL SELECT max(mined_at) FROM raw_issue_comments
+    UNION ALL SELECT max(mined_at) FROM raw_issue_events)
 """
 
 
@@ -48,7 +62,7 @@ def category_summary(study: StudyResource, warehouse: WarehouseResource) -> dg.M
     )
     db.replace_table("category_summary", summary)
     return dg.MaterializeResult(
-        metadata={"dagster/row_count": summary.height, "table_1": md(summary)}
+        metadata={"dagster/row_count": summary.height, "Table I": md(summary)}
     )
 
 
@@ -79,15 +93,22 @@ def study_report(study: StudyResource, warehouse: WarehouseResource) -> dg.Mater
     """The study report (markdown) with the funnel, Table I, Figure 2 (PNG) and the agreement
     tables, written under data/reports; the table lists the files."""
     settings, db = study.get(), warehouse.get()
+    version = DataVersion(
+        code=code_version(),
+        source=settings.source,
+        mined=db.scalar(MINED_SQL) or "",
+        until=settings.until_day,
+    )
     report, figures, text = write_study_report(
         settings,
         funnel=db.query("SELECT * FROM bot_funnel"),
         summary=db.query("SELECT * FROM category_summary"),
-        by_library=db.query(BY_LIBRARY_SQL),
+        by_library=study_query(db, settings, BY_LIBRARY_SQL),
         agreement=db.query("SELECT * FROM agreement_metrics"),
         decisions=db.query("SELECT basis, is_true_positive FROM candidate_decisions"),
         beyond={name: db.query(f"SELECT * FROM {name}") for name in BEYOND},
         differences=_differences(db),
+        version=version,
     )
     files = [report, *map(Path, figures.values()), settings.reports_path / "review_sheet.csv"]
     table = pl.DataFrame(
@@ -98,17 +119,19 @@ def study_report(study: StudyResource, warehouse: WarehouseResource) -> dg.Mater
         }
     )
     db.replace_table("study_report", table)
-    image = base64.b64encode(Path(figures[FIGURE_CATEGORIES]).read_bytes()).decode()
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": table.height,
-            "report": dg.MetadataValue.path(str(report.resolve())),
-            "figure_2": dg.MetadataValue.md(f"![Figure 2](data:image/png;base64,{image})"),
+            "Report": dg.MetadataValue.path(str(report.resolve())),
+            "Data version": version.text(),
+            # Figures under the names the report gives them ("Figure 2", "Beyond: …").
+            "Figure 2": _embedded(figures[FIGURE_CATEGORIES], "Figure 2"),
+            FIGURE_BY_LIBRARY: _embedded(figures[FIGURE_BY_LIBRARY], FIGURE_BY_LIBRARY),
             **{
-                name.removeprefix("Beyond: ").replace(" ", "_"): _embedded(figures[name], name)
+                name: _embedded(figures[name], name)
                 for name in figures
                 if name.startswith("Beyond")
             },
-            "report_preview": dg.MetadataValue.md(text[:20000]),
+            "Report preview": dg.MetadataValue.md(text[:20000]),
         }
     )

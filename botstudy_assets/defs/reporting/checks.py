@@ -8,6 +8,17 @@ from botstudy_assets.defs.resources import WarehouseResource
 from botstudy_assets.lib.quality import Expectation, run_expectations
 from botstudy_assets.lib.reference_data import CATEGORIES
 
+CATEGORY_SUMMARY_EXPECTATIONS = [
+    Expectation(
+        "ExpectColumnDistinctValuesToEqualSet", column="category", value_set=list(CATEGORIES)
+    ),
+    Expectation("ExpectColumnValuesToBeUnique", column="category"),
+    Expectation("ExpectColumnValuesToBeBetween", column="issue_count", min_value=0),
+    Expectation(
+        "ExpectColumnValuesToBeBetween", column="issue_proportion_pct", min_value=0, max_value=100
+    ),
+]
+
 
 @dg.asset_check(
     asset="category_summary",
@@ -35,23 +46,6 @@ def category_summary_valid(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     checked = frame.select("category", "issue_count", "issue_proportion_pct")
     return check_result(
         run_expectations(
-            "category_summary",
-            checked,
-            [
-                Expectation(
-                    "ExpectColumnDistinctValuesToEqualSet",
-                    column="category",
-                    value_set=list(CATEGORIES),
-                ),
-                Expectation("ExpectColumnValuesToBeUnique", column="category"),
-                Expectation("ExpectColumnValuesToBeBetween", column="issue_count", min_value=0),
-                Expectation(
-                    "ExpectColumnValuesToBeBetween",
-                    column="issue_proportion_pct",
-                    min_value=0,
-                    max_value=100,
-                ),
-            ],
-            extra_failures=extra,
+            "category_summary", checked, CATEGORY_SUMMARY_EXPECTATIONS, extra_failures=extra
         )
     )
