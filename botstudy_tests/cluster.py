@@ -35,7 +35,13 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from botstudy_assets.lib.settings import PROJECT_ROOT
-from botstudy_dev.fake_github import FakeGitHub, add_bulk_events, bulk_corpus
+from botstudy_dev.fake_github import (
+    FakeGitHub,
+    add_bulk_events,
+    bulk_corpus,
+    minimum_event_requests,
+    minimum_requests,
+)
 from botstudy_dev.services import Postgres, Redis, ensure_packages
 from botstudy_tests.snapshot import table_snapshot
 
@@ -43,7 +49,7 @@ REPOS = [f"cluster/repo{index}" for index in range(1, 7)]
 TOKENS = ("cluster-token-a-not-real", "cluster-token-b-not-real", "cluster-token-c-not-real")
 LATENCY_S = 0.03  # per answer: enough to catch a walk in flight, small enough to stay quick
 POOL_SLOTS = 2  # concurrent mining steps per token
-STALL_S = 45.0  # alive runs silent this long after the kill have lost their step
+STALL_S = 20.0  # alive runs silent this long after the kill have lost their step
 RUN_TIMEOUT_S = 600.0
 BIN = Path(sys.executable).parent
 # Bookkeeping that names the API's address (the two fakes differ) or the moment of writing.
@@ -95,8 +101,8 @@ def comparable(db: Path) -> dict[str, tuple]:
     return {name: (table["rows"], table["sha256"]) for name, table in snapshot.items()}
 
 
-def reference_run(workdir: Path, data: dict) -> tuple[dict, int]:
-    """The same corpus through the in-process executor (as `make run`): tables and requests."""
+def reference_run(workdir: Path, data: dict) -> dict:
+    """The same corpus through the in-process executor (as `make run`): its tables."""
     ref = workdir / "reference"
     ref.mkdir()
     (ref / "labels").mkdir()
@@ -116,8 +122,7 @@ def reference_run(workdir: Path, data: dict) -> tuple[dict, int]:
         )
         if done.returncode != 0:
             raise AssertionError(f"the in-process run failed:\n{done.stderr[-3000:]}")
-        counted = server.stats["counted"]
-    return comparable(ref / "botstudy.duckdb"), counted
+    return {"tables": comparable(ref / "botstudy.duckdb")}
 
 
 class Worker:
@@ -355,10 +360,20 @@ def main() -> int:
     }
     with ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="botstudy-cl-")))
-        log("the in-process reference run")
-        reference, needed = reference_run(workdir, data)
-        log(f"reference: {len(reference)} tables, {needed} counted requests")
-        budget = math.ceil(needed * 0.5) + 20  # one token cannot mine it all, three can
+        log("the in-process reference run, beside the cluster")
+        reference: dict = {}
+
+        def run_reference() -> None:
+            try:
+                reference.update(reference_run(workdir, data))
+            except BaseException as error:  # raised below, in the main thread
+                reference["error"] = error
+
+        side = threading.Thread(target=run_reference, daemon=True)
+        side.start()
+        # Pages, probes and a few re-reads: one token cannot mine it all, three can.
+        needed = minimum_requests(data) + minimum_event_requests(data) + 5 * len(REPOS)
+        budget = math.ceil(needed * 0.5) + 20
         redis = stack.enter_context(Redis(workdir))
         postgres = stack.enter_context(Postgres())
         log(
@@ -419,9 +434,15 @@ def main() -> int:
         analyze = Run("botstudy_analyze", env)
         assert not wait_for([analyze], after_kill=False), analyze.tail()
 
-        tables = comparable(db)
+        side.join(timeout=RUN_TIMEOUT_S)
+        if "error" in reference:
+            raise reference["error"]
+        assert "tables" in reference, "the in-process reference run did not finish"
+        expected_tables, tables = reference["tables"], comparable(db)
         differ = sorted(
-            name for name in set(tables) | set(reference) if tables.get(name) != reference.get(name)
+            name
+            for name in set(tables) | set(expected_tables)
+            if tables.get(name) != expected_tables.get(name)
         )
         assert not differ, f"tables differ from the in-process run: {differ}"
         counts = {name: tables[name][0] for name in expected}
