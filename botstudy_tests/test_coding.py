@@ -228,7 +228,7 @@ def test_auto_labels_carry_their_evidence(devset_run):
 def _tiny_study(tmp_path, raters: dict[str, str]) -> dict[str, str]:
     """A lake with two mined issues a/b#1 and a/b#2 (texts no coder codes), a DuckDB file
     that holds them as true positives, and the given rater files; returns the environment that
-    studies them (from `raw_snapshot` on)."""
+    studies them, the lake published to it by `raw_snapshot`."""
     db = Warehouse(tmp_path / "tiny.duckdb")
     lake = RawStore(Lake(str(tmp_path / "lake")))
     items = [
@@ -257,7 +257,7 @@ def _tiny_study(tmp_path, raters: dict[str, str]) -> dict[str, str]:
     (tmp_path / "labels" / "coding").mkdir(parents=True)
     for rater, rows in raters.items():
         _write(tmp_path / "labels" / "coding" / f"{rater}.csv", "repo,number,categories\n" + rows)
-    return {
+    env = {
         "BOTSTUDY_SOURCE": "github",
         "BOTSTUDY_REPOS": "a/b",
         "BOTSTUDY_DB": str(db.file),
@@ -265,6 +265,9 @@ def _tiny_study(tmp_path, raters: dict[str, str]) -> dict[str, str]:
         "BOTSTUDY_LABELS_DIR": str(tmp_path / "labels"),
         "BOTSTUDY_REPORTS_DIR": str(tmp_path / "reports"),
     }
+    published = materialize(env, selection=["raw_snapshot"])  # the lake as raw_* views
+    assert published.success, published.failure_messages()
+    return env
 
 
 def test_a_rater_row_with_no_category_counts_as_coded_none(tmp_path):
@@ -276,9 +279,7 @@ def test_a_rater_row_with_no_category_counts_as_coded_none(tmp_path):
     percent agreement 0.5."""
     raters = {"ann": "a/b,1,stale\na/b,2,\n", "bob": "a/b,1,stale\na/b,2,stale\n"}
     env = _tiny_study(tmp_path, raters)
-    run = materialize(
-        env, selection=["raw_snapshot", "coded_labels", "final_labels", "agreement_metrics"]
-    )
+    run = materialize(env, selection=["coded_labels", "final_labels", "agreement_metrics"])
     assert run.success, run.failure_messages()
     assert run.sql(
         "SELECT rater, number, category FROM coded_labels WHERE rater <> 'auto' ORDER BY ALL"
@@ -310,7 +311,7 @@ def test_final_labels_take_the_adjudication_over_the_raters(tmp_path):
         tmp_path / "labels" / "adjudication.csv",
         "repo,number,categories\na/b,1,stale;feedback\na/b,2,mention\n",
     )
-    run = materialize(env, selection=["raw_snapshot", "coded_labels", "final_labels"])
+    run = materialize(env, selection=["coded_labels", "final_labels"])
     assert run.success, run.failure_messages()
     assert run.sql("SELECT number, category, settled_by FROM final_labels ORDER BY ALL") == [
         (1, "feedback", "adjudication"),
