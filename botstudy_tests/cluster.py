@@ -49,7 +49,7 @@ REPOS = [f"cluster/repo{index}" for index in range(1, 7)]
 TOKENS = ("cluster-token-a-not-real", "cluster-token-b-not-real", "cluster-token-c-not-real")
 LATENCY_S = 0.03  # per answer: enough to catch a walk in flight, small enough to stay quick
 POOL_SLOTS = 2  # concurrent mining steps per token
-STALL_S = 12.0  # alive runs silent this long after the kill have lost their step
+STALL_S = 20.0  # alive runs silent this long after the kill have lost their step
 RUN_TIMEOUT_S = 600.0
 BIN = Path(sys.executable).parent
 # Bookkeeping that names the API's address (the two fakes differ) or the moment of writing.
@@ -274,18 +274,17 @@ def kill_a_worker_mid_walk(instance, workers: list[Worker], lake: Path, runs: li
     repo, step = REPOS[0], "raw_issue_comments"
     deadline = time.monotonic() + RUN_TIMEOUT_S
     while time.monotonic() < deadline:
-        # The step's start first: reading the lake's log on every poll costs CPU the run needs.
+        pages = walk_in_flight(lake, repo)
         run_id = run_id_of(instance, repo)
-        pid = step_pid(instance, run_id, step) if run_id else None
-        pages = walk_in_flight(lake, repo) if pid is not None else 0
-        if pid is not None and pages >= 2:
+        pid = step_pid(instance, run_id, step) if run_id and pages >= 2 else None
+        if pid is not None:
             for worker in workers:
                 if pid in worker.pids():
                     worker.kill()
                     return f"worker {worker.name} killed during {step}[{repo}] after {pages} pages"
         if not any(run.alive() for run in runs):
             break
-        time.sleep(0.1)
+        time.sleep(0.05)
     raise AssertionError(f"never caught the comments walk of {repo} in flight")
 
 
