@@ -375,10 +375,11 @@ REPOS = ["keras-team/keras", "pytorch/pytorch", "tensorflow/tensorflow"]
 
 
 def test_repository_partitions_mined_in_parallel_processes_share_the_file(tmp_path):
-    """One run per repository partition, all at once in separate processes, each step in its own
-    process (the multiprocess executor): lock waits instead of lock failures. Then the detection
-    stage, two steps at a time, over every partition (each step is a process that loads the code
-    location, so the whole graph this way takes ten minutes on two CPUs)."""
+    """One run per repository partition, all at once in separate processes: they take turns on
+    the working copy instead of failing on its lock. Then the detection stage over every
+    partition with the multiprocess executor, two steps at a time, each in its own process (the
+    whole graph this way takes ten minutes on two CPUs: every step process loads the code
+    location)."""
     import dagster as dg
 
     from botstudy_assets.defs.mining.partitions import sync_repositories
@@ -426,13 +427,12 @@ MULTIPROCESS = {"execution": {"config": {"max_concurrent": 2, "start_method": {"
 
 
 def run_mining_partition(repo: str) -> None:
-    """In a child process: mine one repository partition with the multiprocess executor."""
+    """In a child process: mine one repository partition (its steps in this process)."""
     import dagster as dg
 
     result = dg.execute_job(
-        dg.reconstructable(_multiprocess_mining_job),
+        dg.reconstructable(_mining_job),
         instance=dg.DagsterInstance.get(),
-        run_config=MULTIPROCESS,
         tags={"dagster/partition": repo},
     )
     sys.exit(0 if result.success else "\n".join(_step_failures(result)))
@@ -458,7 +458,7 @@ def _step_failures(result) -> list[str]:
     return [str(event.step_failure_data.error) for event in result.get_step_failure_events()]
 
 
-def _multiprocess_job(name: str, selection):
+def _job(name: str, selection, executor):
     import dagster as dg
 
     from botstudy_assets.definitions import defs as load_definitions
@@ -468,22 +468,22 @@ def _multiprocess_job(name: str, selection):
         assets=defs.assets,
         asset_checks=defs.asset_checks,
         resources=defs.resources,
-        jobs=[
-            dg.define_asset_job(name, selection=selection, executor_def=dg.multiprocess_executor)
-        ],
+        jobs=[dg.define_asset_job(name, selection=selection, executor_def=executor)],
     ).resolve_job_def(name)
 
 
-def _multiprocess_mining_job():
+def _mining_job():
     import dagster as dg
 
-    return _multiprocess_job("mine_repository", dg.AssetSelection.groups("mining"))
+    return _job("mine_repository", dg.AssetSelection.groups("mining"), dg.in_process_executor)
 
 
 def _multiprocess_detection_job():
     import dagster as dg
 
-    return _multiprocess_job("detect_in_parallel", dg.AssetSelection.groups("detection"))
+    return _job(
+        "detect_in_parallel", dg.AssetSelection.groups("detection"), dg.multiprocess_executor
+    )
 
 
 # ------------------------------------------------------------------------------- bad input
