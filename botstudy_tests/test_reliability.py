@@ -17,7 +17,7 @@ import duckdb
 import pytest
 
 from botstudy_assets.lib.settings import PROJECT_ROOT
-from botstudy_assets.lib.storage import Warehouse, WarehouseLockTimeout
+from botstudy_assets.lib.storage import Warehouse, WarehouseLockTimeout, working_copy_of
 from botstudy_dev.corpora import devset_corpus
 from botstudy_dev.fake_github import FakeGitHub, bulk_corpus, minimum_requests
 from botstudy_tests.harness import files_holding, load_devset, token_leaks
@@ -245,7 +245,8 @@ def test_a_walk_killed_mid_page_resumes_at_that_page_and_stores_each_issue_once(
             kill_inside_transaction(env, "INSERT OR REPLACE INTO mining_state", 3)
             stored, page = 200, 3
         first = issue_pages(server.request_paths())
-        with duckdb.connect(env["BOTSTUDY_DB"], read_only=True) as con:
+        # The killed run's pages are in its working copy (published only when an asset is done).
+        with duckdb.connect(str(working_copy_of(Path(env["BOTSTUDY_DB"]))), read_only=True) as con:
             assert con.execute("SELECT count(*) FROM raw_issues").fetchone()[0] == stored
         server.reset_stats()
         rerun = finish_run(env)

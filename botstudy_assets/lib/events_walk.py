@@ -39,7 +39,7 @@ from .endpoints import EVENTS, EVENTS_STATE_DDL, PER_PAGE
 from .github import GitHubClient, GitHubError, PaginationLimit
 from .raw_store import Target, forget_other_sources, upsert_page
 from .storage import Warehouse
-from .walk import RepoReport
+from .walk import RepoReport, counters
 
 Log = Callable[[str], None]
 
@@ -129,7 +129,7 @@ class EventsWalk:
 
     def run(self) -> RepoReport:
         started = time.monotonic()
-        before = _counters(self.client)
+        before = counters(self.client)
         forget_other_sources(self.warehouse, self.target)
         state = load_events_state(self.warehouse, self.target)
         resumed = state.phase != DONE
@@ -273,7 +273,7 @@ class EventsWalk:
 
     def _finish_report(self, before: tuple[int, int, int, int], started: float) -> None:
         requests, not_modified, retries, waits = (
-            now - then for now, then in zip(_counters(self.client), before, strict=True)
+            now - then for now, then in zip(counters(self.client), before, strict=True)
         )
         report = self.report
         report.requests, report.not_modified = requests, not_modified
@@ -292,11 +292,6 @@ def _known_ids(con: duckdb.DuckDBPyConnection, repo: str, rows: list[dict]) -> i
         [repo, [row["event_id"] for row in rows]],
     ).fetchall()
     return int(count)
-
-
-def _counters(client: GitHubClient) -> tuple[int, int, int, int]:
-    stats = client.stats
-    return stats.requests, stats.not_modified, stats.retries, stats.rate_limit_waits
 
 
 def mine_events(
