@@ -132,13 +132,15 @@ def rewritten(db: Path, stamps: dict[str, int | None]) -> set[str]:
 
 
 def from_asset_on(asset: str) -> set[str]:
-    """The asset and every asset downstream of it, by table name."""
+    """The asset and every table downstream of it that `make run` writes (the export is not a
+    table and has its own job)."""
     import dagster as dg
 
     from botstudy_assets.definitions import defs
+    from botstudy_assets.defs.jobs import EXPORT_ASSET
 
     keys = dg.AssetSelection.assets(asset).downstream().resolve(defs().resolve_asset_graph())
-    return {key.to_user_string() for key in keys}
+    return {key.to_user_string() for key in keys} - {EXPORT_ASSET}
 
 
 def kill_inside_transaction(env: dict[str, str], sql: str, count: int = 1) -> None:
