@@ -32,3 +32,17 @@ def md_table(frame: pl.DataFrame, *, max_text: int | None = None, empty: str = E
             ]
         )
     return tabulate(shown.rows(), headers=shown.columns, tablefmt="pipe", missingval=MISSING)
+
+
+def thread_link() -> pl.Expr:
+    """A markdown link `[owner/name#N](html_url)` to each row's thread (columns repo, number,
+    html_url)."""
+    return (
+        pl.lit("[")
+        + pl.col("repo")
+        + "#"
+        + pl.col("number").cast(pl.String)
+        + "]("
+        + pl.col("html_url").fill_null("")
+        + ")"
+    ).alias("thread")
