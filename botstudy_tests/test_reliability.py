@@ -52,9 +52,9 @@ RUN = [sys.executable, "-m", "botstudy_assets.run"]
 MAKE_RUN = ["make", "--no-print-directory", "run"]  # the venv is installed: it only materializes
 
 
-def start_run(env: dict[str, str]) -> subprocess.Popen:
+def start_run(env: dict[str, str], command: list[str] = RUN) -> subprocess.Popen:
     return subprocess.Popen(
-        RUN,
+        command,
         cwd=PROJECT_ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -311,15 +311,7 @@ def test_readers_of_the_published_file_and_a_run_never_wait_for_each_other(tmp_p
     thread = threading.Thread(target=reader)
     thread.start()
     started = time.monotonic()
-    run = subprocess.Popen(
-        MAKE_RUN,
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
+    run = start_run(env, command=MAKE_RUN)
     try:
         # Were the run to wait for the reader that holds the file, it would never end here.
         output, _ = run.communicate(timeout=3 * usual + 60)
