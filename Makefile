@@ -9,7 +9,7 @@ export DAGSTER_DISABLE_TELEMETRY := 1
 export GX_ANALYTICS_ENABLED := false
 BOTSTUDY_UI_PORT ?= 3000
 
-.PHONY: venv run export test test-cluster lint ui sample snapshot clean
+.PHONY: venv run export test test-slow test-cluster lint ui sample snapshot clean
 
 UV_VERSION := 0.13.9
 UV := $(BIN)/uv
@@ -35,8 +35,12 @@ run: venv $(DAGSTER_HOME)/dagster.yaml
 export: venv $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/python -m botstudy_assets.run --export
 
+# The slow tests (`make test-slow`) are the 20,000-issue acceptance runs; CI leaves them out.
 test: venv
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not slow"
+
+test-slow: venv
+	$(BIN)/python -m pytest -m slow
 
 # The graph on two Celery workers (Redis broker, Dagster instance on PostgreSQL, both started
 # here on 127.0.0.1 and installed from the distribution if missing) against the loopback fake

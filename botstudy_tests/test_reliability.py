@@ -55,9 +55,9 @@ RUN = [sys.executable, "-m", "botstudy_assets.run"]
 MAKE_RUN = ["make", "--no-print-directory", "run"]  # the venv is installed: it only materializes
 
 
-def start_run(env: dict[str, str]) -> subprocess.Popen:
+def start_run(env: dict[str, str], command: list[str] = RUN) -> subprocess.Popen:
     return subprocess.Popen(
-        RUN,
+        command,
         cwd=PROJECT_ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -135,13 +135,15 @@ def rewritten(db: Path, stamps: dict[str, int | None]) -> set[str]:
 
 
 def from_asset_on(asset: str) -> set[str]:
-    """The asset and every asset downstream of it, by table name."""
+    """The asset and every table downstream of it that `make run` writes (the export is not a
+    table and has its own job)."""
     import dagster as dg
 
     from botstudy_assets.definitions import defs
+    from botstudy_assets.defs.jobs import EXPORT_ASSET
 
     keys = dg.AssetSelection.assets(asset).downstream().resolve(defs().resolve_asset_graph())
-    return {key.to_user_string() for key in keys}
+    return {key.to_user_string() for key in keys} - {EXPORT_ASSET}
 
 
 def kill_inside_transaction(env: dict[str, str], sql: str, count: int = 1) -> None:
@@ -347,15 +349,7 @@ def test_readers_of_the_published_file_and_a_run_never_wait_for_each_other(tmp_p
     thread = threading.Thread(target=reader)
     thread.start()
     started = time.monotonic()
-    run = subprocess.Popen(
-        MAKE_RUN,
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
+    run = start_run(env, command=MAKE_RUN)
     try:
         # Were the run to wait for the reader that holds the file, it would never end here.
         output, _ = run.communicate(timeout=3 * usual + 60)
@@ -413,11 +407,12 @@ def test_a_working_copy_locked_too_long_by_another_process_says_what_to_do(tmp_p
 REPOS = ["keras-team/keras", "pytorch/pytorch", "tensorflow/tensorflow"]
 
 
-def test_repository_partitions_mined_in_parallel_processes_share_the_file(tmp_path):
-    """One run per repository partition, all at once in separate processes, each step in its own
-    process (the multiprocess executor): lock waits instead of lock failures. Then the detection
-    stage, two steps at a time, over every partition (each step is a process that loads the code
-    location, so the whole graph this way takes ten minutes on two CPUs)."""
+def test_repository_partitions_mined_in_parallel_processes_share_the_lake(tmp_path):
+    """One run per repository partition, all at once in separate processes, each writing its own
+    files in the lake (none touches the DuckDB file). Then raw_snapshot and the detection stage
+    over every partition with the multiprocess executor, two steps at a time, each in its own process (the
+    whole graph this way takes ten minutes on two CPUs: every step process loads the code
+    location)."""
     import dagster as dg
 
     from botstudy_assets.defs.mining.partitions import sync_repositories
@@ -465,13 +460,12 @@ MULTIPROCESS = {"execution": {"config": {"max_concurrent": 2, "start_method": {"
 
 
 def run_mining_partition(repo: str) -> None:
-    """In a child process: mine one repository partition with the multiprocess executor."""
+    """In a child process: mine one repository partition (its steps in this process)."""
     import dagster as dg
 
     result = dg.execute_job(
-        dg.reconstructable(_multiprocess_mining_job),
+        dg.reconstructable(_mining_job),
         instance=dg.DagsterInstance.get(),
-        run_config=MULTIPROCESS,
         tags={"dagster/partition": repo},
     )
     sys.exit(0 if result.success else "\n".join(_step_failures(result)))
@@ -497,7 +491,7 @@ def _step_failures(result) -> list[str]:
     return [str(event.step_failure_data.error) for event in result.get_step_failure_events()]
 
 
-def _multiprocess_job(name: str, selection):
+def _job(name: str, selection, executor):
     import dagster as dg
 
     from botstudy_assets.definitions import defs as load_definitions
@@ -507,18 +501,16 @@ def _multiprocess_job(name: str, selection):
         assets=defs.assets,
         asset_checks=defs.asset_checks,
         resources=defs.resources,
-        jobs=[
-            dg.define_asset_job(name, selection=selection, executor_def=dg.multiprocess_executor)
-        ],
+        jobs=[dg.define_asset_job(name, selection=selection, executor_def=executor)],
     ).resolve_job_def(name)
 
 
-def _multiprocess_mining_job():
+def _mining_job():
     import dagster as dg
 
-    from botstudy_assets.defs.resources import LAKE_ONLY_ASSETS
-
-    return _multiprocess_job("mine_repository", dg.AssetSelection.assets(*LAKE_ONLY_ASSETS))
+    # In process: each partition run is its own process already; its steps need no more.
+    selection = dg.AssetSelection.assets(*LAKE_ONLY_ASSETS)
+    return _job("mine_repository", selection, dg.in_process_executor)
 
 
 def _multiprocess_detection_job():
@@ -526,7 +518,7 @@ def _multiprocess_detection_job():
     import dagster as dg
 
     selection = dg.AssetSelection.assets("raw_snapshot") | dg.AssetSelection.groups("detection")
-    return _multiprocess_job("detect_in_parallel", selection)
+    return _job("detect_in_parallel", selection, dg.multiprocess_executor)
 
 
 # ------------------------------------------------------------------------------- bad input

@@ -503,7 +503,8 @@ def test_agreement_rows_shape_and_keys():
     ]
     assert {r["metric"] for r in rows} == {"cohen_kappa", "percent_agreement", "krippendorff_alpha"}
     for r in rows:
-        assert (r["interpretation"] is not None) == (r["metric"] == "cohen_kappa")
+        # kappa reads on Landis & Koch's scale, alpha on Krippendorff's; a percentage has none
+        assert (r["interpretation"] is None) == (r["metric"] == "percent_agreement")
         assert r["value"] is None or isinstance(r["value"], float)
 
 
@@ -541,10 +542,11 @@ def test_agreement_rows_values_hand_computed():
     #   alpha = 1 - 35*2/(24*12) = 218/288
     r = idx[("all", "all", "docs", "krippendorff_alpha")]
     assert r["value"] == pytest.approx(-0.1)
-    assert (r["n"], r["n_decisions"], r["interpretation"]) == (6, 6, None)
+    assert (r["n"], r["n_decisions"], r["interpretation"]) == (6, 6, "unreliable")
     r = idx[("all", "all", None, "krippendorff_alpha")]
     assert r["value"] == pytest.approx(218 / 288)
     assert (r["n"], r["n_decisions"]) == (6, 18)
+    assert r["interpretation"] == "tentative conclusions only"  # .667 <= 0.757 < .800
     assert idx[("all", "all", "bug", "krippendorff_alpha")]["value"] == pytest.approx(1.0)
 
 

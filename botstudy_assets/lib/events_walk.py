@@ -36,7 +36,7 @@ from . import parsing
 from .endpoints import EVENTS, PER_PAGE
 from .github import GitHubClient, GitHubError, PaginationLimit
 from .raw_store import RawStore, RawTable, Target
-from .walk import RepoReport
+from .walk import RepoReport, counters
 
 Log = Callable[[str], None]
 
@@ -110,7 +110,7 @@ class EventsWalk:
 
     def run(self) -> RepoReport:
         started = time.monotonic()
-        before = _counters(self.client)
+        before = counters(self.client)
         self.table.forget_other_sources()
         known_before = self.table.count_keys()
         state = load_events_state(self.table)
@@ -253,7 +253,7 @@ class EventsWalk:
 
     def _finish_report(self, before: tuple[int, int, int, int], started: float) -> None:
         requests, not_modified, retries, waits = (
-            now - then for now, then in zip(_counters(self.client), before, strict=True)
+            now - then for now, then in zip(counters(self.client), before, strict=True)
         )
         report = self.report
         report.requests, report.not_modified = requests, not_modified
@@ -261,11 +261,6 @@ class EventsWalk:
         report.retries, report.rate_limit_waits = retries, waits
         report.rate_remaining = self.client.stats.rate_remaining
         report.seconds = round(time.monotonic() - started, 3)
-
-
-def _counters(client: GitHubClient) -> tuple[int, int, int, int]:
-    stats = client.stats
-    return stats.requests, stats.not_modified, stats.retries, stats.rate_limit_waits
 
 
 def mine_events(

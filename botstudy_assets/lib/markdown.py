@@ -39,3 +39,17 @@ def _as_text(inner) -> pl.Expr:
     if isinstance(inner, pl.Struct):
         return pl.element().struct.json_encode()
     return pl.element().cast(pl.String)
+
+
+def thread_link() -> pl.Expr:
+    """A markdown link `[owner/name#N](html_url)` to each row's thread (columns repo, number,
+    html_url)."""
+    return (
+        pl.lit("[")
+        + pl.col("repo")
+        + "#"
+        + pl.col("number").cast(pl.String)
+        + "]("
+        + pl.col("html_url").fill_null("")
+        + ")"
+    ).alias("thread")

@@ -12,7 +12,7 @@ from .beyond import BEYOND_SOURCES, render_section, write_figures
 from .detection import UNNAMED_BOT
 from .figures import DataVersion, note, pyplot, save_figure
 from .labelfiles import AUTO
-from .markdown import MISSING, md_table
+from .markdown import MISSING, md_table, thread_link
 from .reference_data import CATEGORIES
 from .settings import Study, library_name
 
@@ -281,15 +281,7 @@ def render_disagreements(confusion: pl.DataFrame, disagreements: pl.DataFrame) -
         shown = (
             part.head(DISAGREEMENTS_IN_REPORT)
             .with_columns(
-                (
-                    pl.lit("[")
-                    + pl.col("repo")
-                    + "#"
-                    + pl.col("number").cast(pl.String)
-                    + "]("
-                    + pl.col("html_url").fill_null("")
-                    + ")"
-                ).alias("thread"),
+                thread_link(),
                 pl.when(pl.col("auto"))
                 .then(pl.lit("coder only"))
                 .otherwise(pl.lit("rater only"))

@@ -85,7 +85,7 @@ class EndpointWalk:
         return self.target.endpoint
 
     def run(self) -> RepoReport:
-        started, before = time.monotonic(), _counters(self.client)
+        started, before = time.monotonic(), counters(self.client)
         self.table.forget_other_sources()
         state = load_state(self.table)
         url = self._first_url(state)
@@ -234,7 +234,7 @@ class EndpointWalk:
 
     def _finish_report(self, before: tuple[int, int, int, int], started: float) -> None:
         requests, not_modified, retries, waits = (
-            now - then for now, then in zip(_counters(self.client), before, strict=True)
+            now - then for now, then in zip(counters(self.client), before, strict=True)
         )
         report = self.report
         report.requests, report.not_modified = requests, not_modified
@@ -244,7 +244,8 @@ class EndpointWalk:
         report.seconds = round(time.monotonic() - started, 3)
 
 
-def _counters(client: GitHubClient) -> tuple[int, int, int, int]:
+def counters(client: GitHubClient) -> tuple[int, int, int, int]:
+    """The client's running totals that a report takes the difference of."""
     stats = client.stats
     return stats.requests, stats.not_modified, stats.retries, stats.rate_limit_waits
 

@@ -20,6 +20,7 @@ from botstudy_assets.lib.coding import (
 )
 from botstudy_assets.lib.detection import bot_event_hits
 from botstudy_assets.lib.labelfiles import AUTO, read_label_csv, read_raters, study_scope
+from botstudy_assets.lib.markdown import thread_link
 from botstudy_assets.lib.posts import load_events, load_posts, load_thread_meta
 from botstudy_assets.lib.reference_data import load_codebook, load_keywords, load_registry
 from botstudy_assets.lib.textmatch import KeywordMatcher
@@ -172,17 +173,7 @@ def coder_disagreements(warehouse: WarehouseResource) -> dg.MaterializeResult:
     db.replace_table("coder_disagreements", frame)
     shown = (
         frame.head(DISAGREEMENTS_SHOWN)
-        .with_columns(
-            (
-                pl.lit("[")
-                + pl.col("repo")
-                + "#"
-                + pl.col("number").cast(pl.String)
-                + "]("
-                + pl.col("html_url").fill_null("")
-                + ")"
-            ).alias("thread")
-        )
+        .with_columns(thread_link())
         .select("rater", "thread", "category", "auto", "human", "auto_rule")
     )
     return dg.MaterializeResult(
