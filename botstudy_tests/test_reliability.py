@@ -410,9 +410,9 @@ REPOS = ["keras-team/keras", "pytorch/pytorch", "tensorflow/tensorflow"]
 def test_repository_partitions_mined_in_parallel_processes_share_the_lake(tmp_path):
     """One run per repository partition, all at once in separate processes, each writing its own
     files in the lake (none touches the DuckDB file). Then raw_snapshot and the detection stage
-    over every partition with the multiprocess executor, two steps at a time, each in its own process (the
-    whole graph this way takes ten minutes on two CPUs: every step process loads the code
-    location)."""
+    over every partition with the multiprocess executor, two steps at a time, each in its own
+    process (the whole graph this way takes ten minutes on two CPUs: every step process loads
+    the code location)."""
     import dagster as dg
 
     from botstudy_assets.defs.mining.partitions import sync_repositories
