@@ -13,7 +13,8 @@ instance, against the loopback fake GitHub with three tokens.
    are stopped and retried; then one `botstudy_analyze` run does everything after mining.
 3. Checks every table of the DuckDB file (and so every raw table of the lake, published as
    views) equals an in-process run (`make run`'s executor) over the same corpus, that no token
-   sent more requests than its budget nor was ever refused for it, and that nothing was lost
+   sent more requests than its budget nor was ever refused for it, that no token was written
+   anywhere (files, the DuckDB file, PostgreSQL, the runs' output), and that nothing was lost
    or duplicated by the kill.
 
 Everything is stopped at the end; the last line printed is the summary.
@@ -43,6 +44,7 @@ from botstudy_dev.fake_github import (
     minimum_requests,
 )
 from botstudy_dev.services import Postgres, Redis, ensure_packages
+from botstudy_tests.harness import files_holding, token_leaks
 from botstudy_tests.snapshot import table_snapshot
 
 REPOS = [f"cluster/repo{index}" for index in range(1, 7)]
@@ -236,8 +238,8 @@ class Run:
                 self.process.wait()
         self._reader.join(timeout=5)
 
-    def tail(self) -> str:
-        return "".join(self.lines[-40:])
+    def tail(self, lines: int | None = 40) -> str:
+        return "".join(self.lines[-lines:] if lines else self.lines)
 
 
 def walk_in_flight(lake: Path, repo: str) -> int:
@@ -350,6 +352,44 @@ def lake_duplicates(lake: Path) -> tuple[int, int]:
     return stored, distinct
 
 
+def postgres_rows_holding(url: str, token: str) -> list[str]:
+    """Every table of Dagster's PostgreSQL storage with a row whose text holds `token`."""
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(url)
+    try:
+        with engine.connect() as con:
+            tables = con.execute(
+                sqlalchemy.text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+            ).scalars()
+            return [
+                table
+                for table in list(tables)
+                if con.execute(
+                    sqlalchemy.text(
+                        f'SELECT count(*) FROM "{table}" t WHERE strpos(t::text, :x) > 0'
+                    ),
+                    {"x": token},
+                ).scalar()
+            ]
+    finally:
+        engine.dispose()
+
+
+def token_traces(workdir: Path, db: Path, postgres_url: str, runs: list[Run]) -> list[str]:
+    """Where any token was written: a file (lake, logs, Dagster home), a table of the DuckDB
+    file, a row of the instance's PostgreSQL storage, or a run's output."""
+    found = []
+    for number, token in enumerate(TOKENS, start=1):
+        found += [f"token {number}: {path}" for path in files_holding(workdir, token)]
+        found += [f"token {number}: {column}" for column in token_leaks(db, token)]
+        found += [
+            f"token {number}: postgres {t}" for t in postgres_rows_holding(postgres_url, token)
+        ]
+        found += [f"token {number}: {run.label} output" for run in runs if token in run.tail(None)]
+    return found
+
+
 def main() -> int:
     started = time.monotonic()
     ensure_packages(log)
@@ -454,13 +494,15 @@ def main() -> int:
         assert stats["rate_limited"] == 0 and not stats["rate_limited_by_token"], stats
         assert all(count <= budget for count in used.values()), (used, budget)
         assert len(used) >= 2, f"only tokens {sorted(used)} were used"
+        leaks = token_traces(workdir, db, postgres.url, [*runs, *retries, analyze])
+        assert not leaks, f"a token was written: {leaks}"
         tokens = ", ".join(f"{used.get(n, 0)}/{budget}" for n in range(1, len(TOKENS) + 1))
         summary = (
             f"6 partitions on 2 Celery workers (Redis {redis.version()}, PostgreSQL "
             f"{postgres.version()}); {killed}, {len(failed)} runs retried; {len(tables)} tables "
             f"equal to the in-process run; {distinct} raw rows, each served once and readable "
             f"once ({stored - distinct} re-read copies collapsed); tokens used {tokens}, none over "
-            "budget"
+            "budget nor written anywhere"
         )
     print(f"test-cluster: passed: {summary}; {time.monotonic() - started:.0f} s", flush=True)
     return 0
