@@ -16,10 +16,13 @@ UV := $(BIN)/uv
 
 # The venv holds exactly what uv.lock pins (hashes checked). uv itself is bootstrapped into it
 # with pip, so a fresh machine needs only python3 and make; --inexact keeps pip and uv there.
+# Bytecode is compiled once here: where PYTHONDONTWRITEBYTECODE is set (as on CI) every new
+# process (each run, Dagster step process, worker) would otherwise compile Dagster from source.
 $(STAMP): pyproject.toml uv.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	test -x $(UV) || $(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
-	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --inexact --quiet --python $(BIN)/python
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --inexact --quiet --compile-bytecode \
+		--python $(BIN)/python
 	touch $(STAMP)
 
 venv: $(STAMP)

@@ -21,7 +21,6 @@ from collections.abc import Callable, Mapping, Sequence
 
 import krippendorff
 import numpy as np
-from sklearn.metrics import cohen_kappa_score
 
 IssueKey = tuple[str, int]
 Coding = Mapping[IssueKey, frozenset[str]]
@@ -63,6 +62,10 @@ def cohen_kappa(a: Sequence[Label], b: Sequence[Label]) -> float:
     label to every item): kappa = (po - pe) / (1 - pe) is 0/0 there.
     Raises ValueError on different lengths or empty input.
     """
+    # Imported here: scikit-learn takes ~3 s to import, and every process that loads the code
+    # location (each run, step process and worker) imports this module.
+    from sklearn.metrics import cohen_kappa_score
+
     _check_pair(a, b)
     labels = set(a) | set(b)
     if len(labels) == 1:
