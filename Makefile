@@ -9,7 +9,7 @@ export DAGSTER_DISABLE_TELEMETRY := 1
 export GX_ANALYTICS_ENABLED := false
 BOTSTUDY_UI_PORT ?= 3000
 
-.PHONY: venv run export test test-slow lint ui sample snapshot clean
+.PHONY: venv run export test test-slow test-cluster lint ui sample snapshot clean
 
 UV_VERSION := 0.13.9
 UV := $(BIN)/uv
@@ -44,6 +44,12 @@ test: venv
 
 test-slow: venv
 	$(BIN)/python -m pytest -m slow
+
+# The graph on two Celery workers (Redis broker, Dagster instance on PostgreSQL, both started
+# here on 127.0.0.1 and installed from the distribution if missing) against the loopback fake
+# GitHub with three tokens, a worker killed mid-walk; compared with an in-process run.
+test-cluster: venv
+	$(BIN)/python -m botstudy_tests.cluster
 
 # What CI checks before the tests: lint, formatting, types, and that the code location loads.
 lint: venv

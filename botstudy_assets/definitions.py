@@ -1,11 +1,13 @@
 """The botstudy code location: everything under `defs/`, one folder per stage, loaded at once;
-every asset publishes the DuckDB file when it has materialized."""
+every asset that writes the DuckDB file publishes it when it has materialized (mining writes
+the lake and publishes nothing)."""
 
 from pathlib import Path
 
 import dagster as dg
 
 from botstudy_assets.defs.resources import with_publication
+from botstudy_assets.executors import configured_executor
 
 
 @dg.definitions
@@ -21,5 +23,5 @@ def defs() -> dg.Definitions:
         loggers=loaded.loggers,
         metadata=loaded.metadata,
         component_tree=loaded.component_tree,
-        executor=dg.in_process_executor,
+        executor=configured_executor(),
     )

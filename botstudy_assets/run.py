@@ -179,8 +179,12 @@ def _run(study, warehouse) -> int:
         + (f" until={study.until_day}" if study.until else "")
         + f" db={warehouse.file}"
     )
+    try:
+        definitions = defs()
+    except SettingsError as error:
+        sys.exit(f"botstudy: {error}")
     with _instance() as instance:
-        result = execute_refresh(defs(), instance, study.repo_list(), raise_on_error=False)
+        result = execute_refresh(definitions, instance, study.repo_list(), raise_on_error=False)
     failures = _failures(result)
     if not result.success or failures:
         print("\nbotstudy: the run did not complete:", file=sys.stderr)

@@ -557,6 +557,8 @@ def new_stats() -> dict:
         "by_repo": {},
         "by_status": {},
         "faults_by_kind": {},
+        "counted_by_token": {},
+        "rate_limited_by_token": {},
     }
 
 
@@ -653,6 +655,7 @@ class FakeGitHub:
         corpus: dict[str, dict[str, list[dict]]],
         *,
         token: str | None = None,
+        tokens: tuple[str, ...] = (),
         issues_offset_cap: int = 1000,
         comments_offset_cap: int = 40000,
         events_offset_cap: int = 40000,
@@ -677,13 +680,19 @@ class FakeGitHub:
             )
             for index, (name, data) in enumerate(corpus.items())
         }
-        self._token = token
+        # Several tokens (GITHUB_TOKENS) each have their own quota, as on GitHub; `stats` counts
+        # by token number (1, 2, ...), never by the token itself.
+        self._tokens = tuple(dict.fromkeys([*([token] if token else []), *tokens]))
         self.issues_offset_cap = issues_offset_cap
         self.comments_offset_cap = comments_offset_cap
         # GitHub does not document how deep the repository issue events list pages; like the
         # comments list it refuses pages past a cap with a 422 (see EVENTS_CAP_MESSAGE).
         self.events_offset_cap = events_offset_cap
-        self._rate = RateLimit(rate_limit, rate_reset_seconds, rate_reset_header)
+        self._rates = {
+            credential: RateLimit(rate_limit, rate_reset_seconds, rate_reset_header)
+            for credential in (self._tokens or (None,))
+        }
+        self._rate = self._rates[self._tokens[0] if self._tokens else None]  # the one answering
         self._fault_rate = fault_rate
         self._fault_kinds = tuple(self._checked_kind(kind) for kind in fault_kinds)
         self._retry_after = retry_after
@@ -962,11 +971,14 @@ class FakeGitHub:
         return reply
 
     def _respond(self, request: Request) -> Reply:
+        credential = self._credential(request.headers.get("Authorization"))
+        if self._tokens and credential not in self._rates:
+            return json_reply(401, error_payload("Bad credentials"), charge="free")
+        # Under the lock: the quota of this request's token is the one every helper charges.
+        self._rate = self._rates[credential if self._tokens else None]
         fault = self._next_fault()
         if fault:
             return self._fault_reply(fault)
-        if not self._authorized(request.headers.get("Authorization")):
-            return json_reply(401, error_payload("Bad credentials"), charge="free")
         if request.endpoint == "rate_limit":
             snapshot = self._rate.snapshot()
             return json_reply(
@@ -1020,12 +1032,21 @@ class FakeGitHub:
         bump(stats["by_status"], reply.status)
         if request.repo_name:
             bump(stats["by_repo"], request.repo_name)
+        credential = self._credential(request.headers.get("Authorization"))
+        if credential in self._tokens:
+            number = self._tokens.index(credential) + 1
+            if reply.charge in ("counted", "rate_limited"):
+                bump(stats[f"{reply.charge}_by_token"], number)
 
-    def _authorized(self, header: str | None) -> bool:
-        if self._token is None:
-            return True
+    @staticmethod
+    def _credential(header: str | None) -> str | None:
         scheme, _, credentials = (header or "").partition(" ")
-        return scheme.lower() in ("token", "bearer") and credentials.strip() == self._token
+        return credentials.strip() if scheme.lower() in ("token", "bearer") else None
+
+    def quota(self, number: int) -> dict:
+        """Token number `number`'s quota as GET /rate_limit would show it."""
+        with self._lock:
+            return self._rates[self._tokens[number - 1]].snapshot()
 
     # ----- faults -----
 

@@ -1,12 +1,17 @@
-"""`make run` with a kill point inside a DuckDB transaction, for the SIGKILL tests.
+"""`make run` with a kill point inside a DuckDB transaction or a lake commit, for the SIGKILL
+tests.
 
     KILLPOINT_SQL='CREATE OR REPLACE TABLE "coded_labels"' KILLPOINT_COUNT=1 \
         python -m botstudy_tests.killpoints
+    KILLPOINT_LAKE='/raw_issues/' KILLPOINT_COUNT=3 python -m botstudy_tests.killpoints
 
 runs `botstudy_assets.run` unchanged, except that every transaction's connection watches the
 statements it executes: after the KILLPOINT_COUNT-th statement matching the regular expression
 KILLPOINT_SQL has run, and before the transaction commits, the process prints `KILLPOINT` and
-waits to be killed. The code location knows nothing of this.
+waits to be killed. With KILLPOINT_LAKE instead, the KILLPOINT_COUNT-th Delta commit to a lake
+table whose location matches it stops there once the writer has read all of its rows (its
+Parquet files are being written) and before the commit is made. The code location knows nothing
+of this.
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ import time
 from collections.abc import Callable, Generator
 from contextlib import contextmanager
 
-from botstudy_assets.lib import storage
+import pyarrow as pa
+
+from botstudy_assets.lib import lake, storage
 
 REACHED = "KILLPOINT reached inside a transaction"
 
@@ -58,8 +65,37 @@ def arm(pattern: str, count: int) -> None:
     storage.Warehouse.transaction = transaction
 
 
+def arm_lake(pattern: str, count: int) -> None:
+    seen = 0
+    original = lake.deltalake.write_deltalake
+
+    def write_deltalake(target, data, *args, **kwargs):
+        nonlocal seen
+        uri = target if isinstance(target, str) else target.table_uri
+        if not re.search(pattern, uri):
+            return original(target, data, *args, **kwargs)
+        seen += 1
+        if seen != count:
+            return original(target, data, *args, **kwargs)
+        reader = data if isinstance(data, pa.RecordBatchReader) else data.to_reader()
+
+        def batches():
+            yield from reader
+            print(REACHED, flush=True)  # every row handed over, nothing committed
+            time.sleep(3600)
+
+        stalled = pa.RecordBatchReader.from_batches(reader.schema, batches())
+        return original(target, stalled, *args, **kwargs)
+
+    lake.deltalake.write_deltalake = write_deltalake
+
+
 if __name__ == "__main__":
-    arm(os.environ["KILLPOINT_SQL"], int(os.environ.get("KILLPOINT_COUNT", "1")))
+    count = int(os.environ.get("KILLPOINT_COUNT", "1"))
+    if os.environ.get("KILLPOINT_LAKE"):
+        arm_lake(os.environ["KILLPOINT_LAKE"], count)
+    else:
+        arm(os.environ["KILLPOINT_SQL"], count)
     from botstudy_assets.run import main
 
     sys.exit(main())

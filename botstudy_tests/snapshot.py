@@ -26,18 +26,23 @@ VOLATILE = {
 }
 
 
-def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+def _columns(
+    con: duckdb.DuckDBPyConnection, table: str, ignore: frozenset[str] = frozenset()
+) -> list[str]:
     rows = con.execute(
         "SELECT column_name FROM information_schema.columns WHERE "
         "table_schema = 'main' AND table_name = ? ORDER BY ordinal_position",
         [table],
     ).fetchall()
     return [
-        name for (name,) in rows if ("*", name) not in VOLATILE and (table, name) not in VOLATILE
+        name
+        for (name,) in rows
+        if ("*", name) not in VOLATILE and (table, name) not in VOLATILE and name not in ignore
     ]
 
 
-def table_snapshot(db: Path) -> dict[str, dict]:
+def table_snapshot(db: Path, ignore: frozenset[str] = frozenset()) -> dict[str, dict]:
+    """Each table's columns, row count and hash; `ignore` leaves more columns out."""
     out = {}
     with duckdb.connect(str(db), read_only=True) as con:
         tables = [
@@ -48,7 +53,7 @@ def table_snapshot(db: Path) -> dict[str, dict]:
             ).fetchall()
         ]
         for table in tables:
-            columns = _columns(con, table)
+            columns = _columns(con, table, ignore)
             quoted = ", ".join(f'"{name}"' for name in columns)
             rows = con.execute(f'SELECT {quoted} FROM "{table}"').fetchall()
             lines = sorted(json.dumps(row, default=str, ensure_ascii=False) for row in rows)

@@ -5,8 +5,9 @@ import pytest
 from botstudy_assets.lib.coding import code_post, settle
 from botstudy_assets.lib.endpoints import ISSUES
 from botstudy_assets.lib.labelfiles import LabelFileError, StudyScope, read_label_csv, read_raters
+from botstudy_assets.lib.lake import Lake
 from botstudy_assets.lib.parsing import issue_row
-from botstudy_assets.lib.raw_store import Target, ensure_tables, upsert_page
+from botstudy_assets.lib.raw_store import RawStore, Target
 from botstudy_assets.lib.reference_data import (
     CATEGORIES,
     ReferenceFileError,
@@ -225,10 +226,11 @@ def test_auto_labels_carry_their_evidence(devset_run):
 
 
 def _tiny_study(tmp_path, raters: dict[str, str]) -> dict[str, str]:
-    """A DuckDB file with two mined true positives a/b#1 and a/b#2 (texts no coder codes) and
-    the given rater files; returns the environment that studies them."""
+    """A lake with two mined issues a/b#1 and a/b#2 (texts no coder codes), a DuckDB file
+    that holds them as true positives, and the given rater files; returns the environment that
+    studies them, the lake published to it by `raw_snapshot`."""
     db = Warehouse(tmp_path / "tiny.duckdb")
-    ensure_tables(db)
+    lake = RawStore(Lake(str(tmp_path / "lake")))
     items = [
         {
             "number": number,
@@ -243,23 +245,29 @@ def _tiny_study(tmp_path, raters: dict[str, str]) -> dict[str, str]:
         }
         for number in (1, 2)
     ]
+    lake.open(Target("a/b", ISSUES, "github", "")).commit(
+        [issue_row("a/b", i) for i in items], None
+    )
     with db.transaction() as con:
-        upsert_page(con, Target("a/b", ISSUES, "github", ""), [issue_row("a/b", i) for i in items])
         con.execute(
             "CREATE TABLE validated_true_positives AS "
-            "SELECT repo, number FROM raw_issues ORDER BY number"
+            "SELECT * FROM (VALUES ('a/b', 1), ('a/b', 2)) AS t(repo, number)"
         )
         con.execute("CREATE TABLE bot_accounts (login VARCHAR, is_bot BOOLEAN)")
     (tmp_path / "labels" / "coding").mkdir(parents=True)
     for rater, rows in raters.items():
         _write(tmp_path / "labels" / "coding" / f"{rater}.csv", "repo,number,categories\n" + rows)
-    return {
+    env = {
         "BOTSTUDY_SOURCE": "github",
         "BOTSTUDY_REPOS": "a/b",
         "BOTSTUDY_DB": str(db.file),
+        "BOTSTUDY_LAKE": str(tmp_path / "lake"),
         "BOTSTUDY_LABELS_DIR": str(tmp_path / "labels"),
         "BOTSTUDY_REPORTS_DIR": str(tmp_path / "reports"),
     }
+    published = materialize(env, selection=["raw_snapshot"])  # the lake as raw_* views
+    assert published.success, published.failure_messages()
+    return env
 
 
 def test_a_rater_row_with_no_category_counts_as_coded_none(tmp_path):

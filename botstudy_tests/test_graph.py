@@ -14,10 +14,13 @@ from botstudy_assets.defs.detection import checks as detection
 from botstudy_assets.defs.interactions import checks as interactions
 from botstudy_assets.defs.mining import checks as mining
 from botstudy_assets.defs.reporting import checks as reporting
-from botstudy_assets.defs.resources import StudyResource, WarehouseResource
+from botstudy_assets.defs.resources import LakeResource, StudyResource, WarehouseResource
+from botstudy_assets.lib.endpoints import ENDPOINTS
+from botstudy_assets.lib.lake import Lake
 from botstudy_assets.lib.quality import Expectation, run_expectations
+from botstudy_assets.lib.raw_store import RawStore, Target
 from botstudy_assets.lib.reference_data import CATEGORIES
-from botstudy_assets.lib.settings import PROJECT_ROOT
+from botstudy_assets.lib.settings import DEFAULT_REPOS, PROJECT_ROOT, parse_repos
 from botstudy_tests.harness import materialize, sample_env
 from botstudy_tests.snapshot import RECORDED, table_snapshot
 
@@ -638,8 +641,41 @@ def failure_text(finding) -> str:
     return finding if isinstance(finding, str) else f"{finding.describe()}: "
 
 
+class RawOfFile(RawStore):
+    """The raw tables of a DuckDB file, served to the checks that read the lake. The lake's
+    reader keeps one row per key, so duplicate keys can never reach those checks through it;
+    a corruption made in the file reaches them whole (see test_a_raw_check_reads_the_lake for
+    the checks reading the lake itself)."""
+
+    def __init__(self, db: str) -> None:
+        self.db = db
+
+    def connect(self, repos) -> duckdb.DuckDBPyConnection:
+        return duckdb.connect(self.db, read_only=True)
+
+
+class RawOfFileResource(LakeResource):
+    db: str = ""
+
+    def get(self) -> RawStore:
+        return RawOfFile(self.db)
+
+
+def materialize_raw_views(con: duckdb.DuckDBPyConnection) -> None:
+    """The published file's raw tables are views over the lake: make them tables of their own
+    (the lake is left alone) that a corruption may edit."""
+    for endpoint in ENDPOINTS:
+        con.execute(f"CREATE TABLE _raw AS SELECT * FROM {endpoint.table}")
+        con.execute(f"DROP VIEW {endpoint.table}")
+        con.execute(f"ALTER TABLE _raw RENAME TO {endpoint.table}")
+
+
 def evaluate(check, db) -> dg.AssetCheckResult:
-    resources = {"warehouse": WarehouseResource(path=str(db)), "study": StudyResource()}
+    resources = {
+        "warehouse": WarehouseResource(path=str(db)),
+        "lake": RawOfFileResource(db=str(db)),
+        "study": StudyResource(),
+    }
     return check(**{key: resources[key] for key in check.required_resource_keys & set(resources)})
 
 
@@ -687,6 +723,7 @@ def test_each_expectation_fails_on_bad_data(sample_run, tmp_path, check, finding
     copy = tmp_path / "copy.duckdb"
     shutil.copy(run.db, copy)
     with duckdb.connect(str(copy)) as con:
+        materialize_raw_views(con)
         con.execute(corruption)
     result = evaluate(check, copy)
     assert not result.passed
@@ -703,6 +740,54 @@ def test_botstudy_schedule_on_starts_the_weekly_refresh_by_default(value, status
         schedule = defs().resolve_schedule_def("weekly_refresh")
     assert schedule.default_status == getattr(dg.DefaultScheduleStatus, status)
     assert schedule.cron_schedule == "0 3 * * 1" and schedule.execution_timezone == "UTC"
+
+
+@pytest.mark.parametrize(
+    "check, corruption",
+    [
+        (
+            mining.raw_issues_valid,
+            "UPDATE raw_issues SET author_type = 'Robot' WHERE number = (SELECT min(number) "
+            "FROM raw_issues)",
+        ),
+        (
+            interactions.raw_issue_events_valid,
+            "UPDATE raw_issue_events SET event = NULL WHERE event_id = (SELECT max(event_id) "
+            "FROM raw_issue_events)",
+        ),
+    ],
+    ids=["raw_issues_valid", "raw_issue_events_valid"],
+)
+def test_a_raw_check_reads_the_lake(sample_run, tmp_path, check, corruption):
+    """The raw tables' checks run in the mining runs, before anything is published: they read
+    the lake, and fail on bad rows written there."""
+    _, tmp = sample_run
+    lake = tmp_path / "lake"
+    shutil.copytree(tmp / "lake", lake)
+    resources = {"lake": LakeResource(root=str(lake)), "study": StudyResource(source="sample")}
+    assert check.required_resource_keys - {"io_manager"} == set(resources)
+    assert check(**resources).passed
+    corrupt_lake(lake, corruption)
+    assert not check(**resources).passed
+
+
+def corrupt_lake(root, corruption: str) -> None:
+    """Apply an SQL corruption to the lake's raw tables: each repository's table is rewritten
+    with the corrupted rows (one commit each, as the sample loader writes them)."""
+    store, repos = RawStore(Lake(str(root))), parse_repos(DEFAULT_REPOS)
+    with store.connect(repos) as con:
+        for endpoint in ENDPOINTS:
+            con.execute(f"CREATE TABLE _t AS SELECT * FROM {endpoint.table}")
+            con.execute(f"DROP VIEW {endpoint.table}")
+            con.execute(f"ALTER TABLE _t RENAME TO {endpoint.table}")
+        con.execute(corruption)
+        for endpoint in ENDPOINTS:
+            for repo in repos:
+                rows = con.sql(
+                    f"SELECT * FROM {endpoint.table} WHERE repo = ?", params=[repo]
+                ).to_arrow_table()
+                table = store.open(Target(repo, endpoint, "sample", "")).lake_table
+                table.replace(rows, table.state())
 
 
 def test_repository_partitions_follow_the_configuration():

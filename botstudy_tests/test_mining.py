@@ -15,9 +15,9 @@ from botstudy_assets.lib import sample
 from botstudy_assets.lib.endpoints import COMMENTS, EVENTS, ISSUES, Endpoint
 from botstudy_assets.lib.events_walk import EventsWalk
 from botstudy_assets.lib.github import GitHubAuthError, GitHubClient, GitHubError, GitHubNotFound
-from botstudy_assets.lib.raw_store import Target, WalkState, ensure_tables, load_state, save_state
-from botstudy_assets.lib.storage import Warehouse
-from botstudy_assets.lib.walk import EndpointWalk, RepoReport, mine_repositories
+from botstudy_assets.lib.lake import Lake
+from botstudy_assets.lib.raw_store import RawStore, Target, WalkState
+from botstudy_assets.lib.walk import EndpointWalk, RepoReport, load_state, mine_repositories
 from botstudy_dev.corpora import devset_corpus
 from botstudy_dev.fake_github import (
     FakeGitHub,
@@ -31,7 +31,6 @@ from botstudy_tests.harness import (
     github_env,
     load_devset,
     materialize,
-    token_leaks,
 )
 from botstudy_tests.snapshot import table_snapshot
 
@@ -43,13 +42,24 @@ def client(server: FakeGitHub, **kwargs) -> GitHubClient:
     return GitHubClient(api_url=server.url, token=TOKEN, backoff_base_s=0.001, **kwargs)
 
 
-def warehouse(tmp_path) -> Warehouse:
-    store = Warehouse(tmp_path / "mine.duckdb")
-    ensure_tables(store)
-    return store
+class MinedLake(RawStore):
+    """The lake the walks write, queried over every repository these tests mine."""
+
+    def query(self, sql, params=None, *, repos=None):
+        return super().query(sql, params, repos=repos or [*REPOS, "acme/nope"])
+
+    def scalar(self, sql, params=None, *, repos=None):
+        return super().scalar(sql, params, repos=repos or [*REPOS, "acme/nope"])
+
+    def state_of(self, repo: str, endpoint: Endpoint) -> dict:
+        return self.open(Target(repo, endpoint, "github", "")).lake_table.state()
 
 
-def counts(store: Warehouse) -> tuple[int, int, int, int]:
+def warehouse(tmp_path) -> MinedLake:
+    return MinedLake(Lake(str(tmp_path / "lake")))
+
+
+def counts(store: MinedLake) -> tuple[int, int, int, int]:
     return (
         store.scalar("SELECT count(*) FROM raw_issues"),
         store.scalar("SELECT count(DISTINCT (repo, number)) FROM raw_issues"),
@@ -60,7 +70,7 @@ def counts(store: Warehouse) -> tuple[int, int, int, int]:
 
 def walk(
     api: GitHubClient,
-    store: Warehouse,
+    store: MinedLake,
     repo: str,
     endpoint: Endpoint,
     *,
@@ -156,7 +166,9 @@ def test_a_server_that_ignores_direction_still_gets_every_change(tmp_path, monke
         server.update_issue(REPOS[0], 3, title="edited")
         mine_all(server, store, REPOS[:1])
     assert store.scalar("SELECT title FROM raw_issues WHERE number = 3") == "edited"
-    assert store.scalar("SELECT count(*) FROM mining_state WHERE etag IS NOT NULL") == 0
+    assert not any(
+        store.state_of(REPOS[0], endpoint).get("etag") for endpoint in (ISSUES, COMMENTS)
+    )
 
 
 def test_refresh_fetches_only_what_changed(tmp_path):
@@ -444,9 +456,9 @@ def test_botstudy_until_after_a_full_run_studies_only_the_snapshot_and_back(tmp_
         again = materialize(env)
         assert again.success, again.failure_messages()
         refresh = server.stats
-    # Without BOTSTUDY_UNTIL the full study is back, from the rows kept.
+    # Without BOTSTUDY_UNTIL the full study is back, from the rows kept; each walk (issues,
+    # comments, events) of each repository revalidates its probe for a free 304.
     assert study_tables(again.db) == full_tables
-    # One free 304 per repository for each of issues, comments and the first page of events.
     assert refresh["counted"] == 0 and refresh["not_modified"] == 3 * len(corpus)
 
 
@@ -467,17 +479,39 @@ def assert_only_the_snapshot_is_studied(snapshot, fresh, corpus, late_issues) ->
 
 
 def test_a_walk_state_written_under_a_snapshot_day_is_walked_afresh(tmp_path):
-    """Older versions mined only up to BOTSTUDY_UNTIL and noted the day in mining_state: those
-    rows stop at the day, so such a walk starts over; a state without a day resumes."""
+    """Older versions mined only up to BOTSTUDY_UNTIL and noted the day in the walk's state:
+    those rows stop at the day, so such a walk starts over; a state without a day resumes."""
     store = warehouse(tmp_path)
     target = Target(REPOS[0], ISSUES, "github", "http://127.0.0.1:1")
     state = WalkState(watermark=dt.datetime(2021, 1, 1), next_url="http://127.0.0.1:1/next")
-    with store.transaction() as con:
-        save_state(con, target, state)
-    assert load_state(store, target) == state
-    with store.transaction() as con:
-        con.execute("UPDATE mining_state SET until = '2021-11-15'")
-    assert load_state(store, target) == WalkState()
+    store.open(target).commit([], state)
+    assert load_state(store.open(target)) == state
+    raw = store.open(target)
+    empty_page = raw._page_frame([])  # a commit that carries only a state
+    raw.lake_table.append(empty_page, {**raw.lake_table.state(), "until": "2021-11-15"})
+    assert load_state(store.open(target)) == WalkState()
+
+
+def lake_leaks(store: MinedLake, token: str) -> list[str]:
+    """Every raw `table.column` of the lake holding `token` in some row (read as text: Parquet
+    compresses strings), and every walk state holding it."""
+    leaks = []
+    with store.connect([*REPOS, "acme/nope"]) as con:
+        for endpoint in (ISSUES, COMMENTS, EVENTS):
+            table = endpoint.table
+            for (column,) in con.execute(f"SELECT column_name FROM (DESCRIBE {table})").fetchall():
+                holds = f'strpos(CAST("{column}" AS VARCHAR), ?) > 0'
+                (found,) = con.execute(
+                    f"SELECT count(*) FROM {table} WHERE {holds}", [token]
+                ).fetchone() or (0,)
+                if found:
+                    leaks.append(f"{table}.{column}")
+            leaks += [
+                f"{table} state of {repo}"
+                for repo in REPOS
+                if token in str(store.state_of(repo, endpoint))
+            ]
+    return leaks
 
 
 def test_sample_files_are_read_in_pages_without_loading_them_whole(tmp_path, monkeypatch):
@@ -536,7 +570,9 @@ def test_token_never_reaches_logs_or_tables(tmp_path, caplog):
     for event in run.result.all_events:
         assert TOKEN not in str(event)
     assert TOKEN not in caplog.text
-    assert token_leaks(tmp_path / "botstudy.duckdb", TOKEN) == []
+    # Mining writes only the lake (pages, walk state in the commits); the DuckDB file is left be.
+    assert not (tmp_path / "botstudy.duckdb").exists()
+    assert lake_leaks(warehouse(tmp_path), TOKEN) == []
     assert files_holding(tmp_path, TOKEN) == []
     assert threading.active_count() < 50
 
@@ -561,7 +597,7 @@ def mine_events_of(server, store, repo=REPOS[0], log=lambda message: None, **kwa
         return report, server.stats["counted"] - before
 
 
-def stored_events(store: Warehouse) -> tuple[int, int]:
+def stored_events(store: MinedLake) -> tuple[int, int]:
     return (
         store.scalar("SELECT count(*) FROM raw_issue_events"),
         store.scalar("SELECT count(DISTINCT (repo, event_id)) FROM raw_issue_events"),
@@ -678,7 +714,7 @@ def test_events_beyond_the_lists_reach_come_from_each_issues_list(tmp_path, cap)
     with FakeGitHub(corpus, token=TOKEN, events_offset_cap=cap) as server:
         report, counted = mine_events_of(server, store, log=messages.append)
         served = {event["id"] for event in server.events(REPOS[0])}
-        reached = store.scalar("SELECT reached_at FROM events_state")
+        reached = store.state_of(REPOS[0], EVENTS)["reached_at"]
         older = store.scalar("SELECT count(*) FROM raw_issues WHERE created_at <= ?", [reached])
     assert stored_events(store) == (len(served), len(served))
     assert report.fallback_issues == older

@@ -16,8 +16,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from botstudy_assets.defs.resources import LAKE_ONLY_ASSETS
+from botstudy_assets.lib.lake import Lake
+from botstudy_assets.lib.raw_store import RawStore
 from botstudy_assets.lib.settings import PROJECT_ROOT
-from botstudy_assets.lib.storage import Warehouse, WarehouseLockTimeout, working_copy_of
+from botstudy_assets.lib.storage import Warehouse, WarehouseLockTimeout
 from botstudy_dev.corpora import devset_corpus
 from botstudy_dev.fake_github import FakeGitHub, bulk_corpus, minimum_requests
 from botstudy_tests.harness import files_holding, load_devset, token_leaks
@@ -146,10 +149,20 @@ def from_asset_on(asset: str) -> set[str]:
 def kill_inside_transaction(env: dict[str, str], sql: str, count: int = 1) -> None:
     """Run `make run`'s main and SIGKILL it inside a DuckDB transaction: after the `count`-th
     statement matching `sql` has run and before the commit (see `killpoints`)."""
+    _kill_at(env, {"KILLPOINT_SQL": sql, "KILLPOINT_COUNT": str(count)})
+
+
+def kill_inside_lake_commit(env: dict[str, str], table: str, count: int = 1) -> None:
+    """Run `make run`'s main and SIGKILL it inside the `count`-th Delta commit to the lake's
+    `table`: its rows handed to the writer, the commit not made (see `killpoints`)."""
+    _kill_at(env, {"KILLPOINT_LAKE": f"/{table}/", "KILLPOINT_COUNT": str(count)})
+
+
+def _kill_at(env: dict[str, str], killpoint: dict[str, str]) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "botstudy_tests.killpoints"],
         cwd=PROJECT_ROOT,
-        env={**env, "KILLPOINT_SQL": sql, "KILLPOINT_COUNT": str(count)},
+        env={**env, **killpoint},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -179,14 +192,25 @@ def sample_before(day: str, source: Path, target: Path) -> Path:
     return target
 
 
-# Inside the transactions that write: the sample load (two of three repositories' issues
-# written), and tables of detection, coding and reporting (replaced, not yet committed).
+# Inside the commits that write: the sample load (the lake commit of the second repository's
+# issues, the first one's made), and tables of detection, coding and reporting (replaced in the
+# DuckDB file, not yet committed).
 KILL_POINTS = [
-    ("raw_issues", "INSERT OR REPLACE INTO raw_issues", 2),
-    ("keyword_candidates", 'CREATE OR REPLACE TABLE "keyword_candidates"', 1),
-    ("coded_labels", 'CREATE OR REPLACE TABLE "coded_labels"', 1),
-    ("category_summary", 'CREATE OR REPLACE TABLE "category_summary"', 1),
+    ("raw_issues", "lake", "raw_issues", 2),
+    ("keyword_candidates", "sql", 'CREATE OR REPLACE TABLE "keyword_candidates"', 1),
+    ("coded_labels", "sql", 'CREATE OR REPLACE TABLE "coded_labels"', 1),
+    ("category_summary", "sql", 'CREATE OR REPLACE TABLE "category_summary"', 1),
 ]
+
+
+def lake_of(env: dict[str, str]) -> RawStore:
+    return RawStore(Lake(env.get("BOTSTUDY_LAKE") or str(Path(env["BOTSTUDY_DB"]).parent / "lake")))
+
+
+def lake_issues(store: RawStore) -> dict[str, tuple]:
+    """Each repository's raw issues in the lake, as (rows, content hash)."""
+    sql = "SELECT count(*), sum(hash(number, title, updated_at, raw_json)) FROM raw_issues"
+    return {repo: store.query(sql, repos=[repo]).row(0) for repo in REPOS}
 
 
 @pytest.mark.timeout(1800)  # seven runs of the sample: about 8 min on two shared CPUs
@@ -195,21 +219,35 @@ def test_sigkill_inside_a_transaction_leaves_each_table_old_or_new_and_a_rerun_c
 ):
     old_db, new_db = tmp_path / "old.duckdb", tmp_path / "new.duckdb"
     # Two complete runs that differ in every table: a 2019 snapshot of a 2019 sample, and the
-    # whole sample.
+    # whole sample; each DuckDB file with its own lake.
     old_data = sample_before(SNAPSHOT_DAY, PROJECT_ROOT / "data", tmp_path / "old_data")
     old_env = run_env(
-        tmp_path, old_db, BOTSTUDY_DATA_DIR=str(old_data), BOTSTUDY_UNTIL=SNAPSHOT_DAY
+        tmp_path,
+        old_db,
+        BOTSTUDY_DATA_DIR=str(old_data),
+        BOTSTUDY_UNTIL=SNAPSHOT_DAY,
+        BOTSTUDY_LAKE=str(tmp_path / "old.lake"),
     )
     old_run = finish_run(old_env)
     assert old_run.returncode == 0, old_run.stdout[-3000:] + old_run.stderr[-3000:]
-    assert finish_run(run_env(tmp_path, new_db)).returncode == 0
+    new_env = run_env(tmp_path, new_db, BOTSTUDY_LAKE=str(tmp_path / "new.lake"))
+    assert finish_run(new_env).returncode == 0
     old, new = fingerprints(old_db), fingerprints(new_db)
-    assert all(old[table] != new[table] for table, _, _ in KILL_POINTS)
+    assert all(old[table] != new[table] for table, _, _, _ in KILL_POINTS)
+    old_lake, new_lake = lake_issues(lake_of(old_env)), lake_issues(lake_of(new_env))
+    assert all(old_lake[repo] != new_lake[repo] for repo in REPOS)
     victim = tmp_path / "victim.duckdb"
     shutil.copy(old_db, victim)
-    env = run_env(tmp_path, victim)
-    for table, sql, count in KILL_POINTS:
-        kill_inside_transaction(env, sql, count)
+    shutil.copytree(tmp_path / "old.lake", tmp_path / "victim.lake")
+    env = run_env(tmp_path, victim, BOTSTUDY_LAKE=str(tmp_path / "victim.lake"))
+    for table, kind, point, count in KILL_POINTS:
+        if kind == "lake":
+            kill_inside_lake_commit(env, point, count)
+            # The first repository's commit was made, the second's was not.
+            expected = {repo: (new_lake if repo == REPOS[0] else old_lake)[repo] for repo in REPOS}
+            assert lake_issues(lake_of(env)) == expected
+        else:
+            kill_inside_transaction(env, point, count)
         now = fingerprints(victim)
         assert now[table] == old[table], f"killed inside the write of {table}"
         torn = {name: value for name, value in now.items() if value not in (old[name], new[name])}
@@ -217,6 +255,7 @@ def test_sigkill_inside_a_transaction_leaves_each_table_old_or_new_and_a_rerun_c
     rerun = finish_run(env)
     assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
     assert fingerprints(victim) == new
+    assert lake_issues(lake_of(env)) == new_lake
 
 
 def issue_pages(paths: list[str]) -> list[str]:
@@ -226,7 +265,7 @@ def issue_pages(paths: list[str]) -> list[str]:
 
 @pytest.mark.parametrize("moment", ["request_in_flight", "storing_the_page"])
 def test_a_walk_killed_mid_page_resumes_at_that_page_and_stores_each_issue_once(tmp_path, moment):
-    """SIGKILL while page 5's request is unanswered, or inside the transaction that stores page 3
+    """SIGKILL while page 5's request is unanswered, or inside the lake commit that stores page 3
     with the walk's state: the next run starts at that page, refetches only it, stores each issue
     once."""
     corpus = bulk_corpus(["acme/alpha"], issues_per_repo=1000, comments_per_issue=1.0, seed=7)
@@ -244,12 +283,11 @@ def test_a_walk_killed_mid_page_resumes_at_that_page_and_stores_each_issue_once(
                 time.sleep(0.05)
             stored, page = 400, 5
         else:
-            kill_inside_transaction(env, "INSERT OR REPLACE INTO mining_state", 3)
+            kill_inside_lake_commit(env, "raw_issues", 3)
             stored, page = 200, 3
         first = issue_pages(server.request_paths())
-        # The killed run's pages are in its working copy (published only when an asset is done).
-        with duckdb.connect(str(working_copy_of(Path(env["BOTSTUDY_DB"]))), read_only=True) as con:
-            assert con.execute("SELECT count(*) FROM raw_issues").fetchone()[0] == stored
+        repo = ["acme/alpha"]
+        assert lake_of(env).scalar("SELECT count(*) FROM raw_issues", repos=repo) == stored
         server.reset_stats()
         rerun = finish_run(env)
         assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
@@ -369,12 +407,12 @@ def test_a_working_copy_locked_too_long_by_another_process_says_what_to_do(tmp_p
 REPOS = ["keras-team/keras", "pytorch/pytorch", "tensorflow/tensorflow"]
 
 
-def test_repository_partitions_mined_in_parallel_processes_share_the_file(tmp_path):
-    """One run per repository partition, all at once in separate processes: they take turns on
-    the working copy instead of failing on its lock. Then the detection stage over every
-    partition with the multiprocess executor, two steps at a time, each in its own process (the
-    whole graph this way takes ten minutes on two CPUs: every step process loads the code
-    location)."""
+def test_repository_partitions_mined_in_parallel_processes_share_the_lake(tmp_path):
+    """One run per repository partition, all at once in separate processes, each writing its own
+    files in the lake (none touches the DuckDB file). Then raw_snapshot and the detection stage
+    over every partition with the multiprocess executor, two steps at a time, each in its own
+    process (the whole graph this way takes ten minutes on two CPUs: every step process loads
+    the code location)."""
     import dagster as dg
 
     from botstudy_assets.defs.mining.partitions import sync_repositories
@@ -470,15 +508,17 @@ def _job(name: str, selection, executor):
 def _mining_job():
     import dagster as dg
 
-    return _job("mine_repository", dg.AssetSelection.groups("mining"), dg.in_process_executor)
+    # In process: each partition run is its own process already; its steps need no more.
+    selection = dg.AssetSelection.assets(*LAKE_ONLY_ASSETS)
+    return _job("mine_repository", selection, dg.in_process_executor)
 
 
 def _multiprocess_detection_job():
+    """`raw_snapshot` (the lake, published once every partition is mined), then detection."""
     import dagster as dg
 
-    return _job(
-        "detect_in_parallel", dg.AssetSelection.groups("detection"), dg.multiprocess_executor
-    )
+    selection = dg.AssetSelection.assets("raw_snapshot") | dg.AssetSelection.groups("detection")
+    return _job("detect_in_parallel", selection, dg.multiprocess_executor)
 
 
 # ------------------------------------------------------------------------------- bad input
@@ -594,7 +634,8 @@ def test_bad_input_names_the_file_and_keeps_what_was_stored(
     db, data = tmp_path / "kept.duckdb", tmp_path / "data"
     before, stamps = fingerprints(db), mark_tables(db)
     damage(data)
-    result = finish_run(run_env(tmp_path, db, BOTSTUDY_DATA_DIR=str(data)))
+    env = run_env(tmp_path, db, BOTSTUDY_DATA_DIR=str(data))
+    result = finish_run(env)
     assert result.returncode != 0
     assert message in result.stderr, result.stderr[-3000:]
     assert (
@@ -603,7 +644,13 @@ def test_bad_input_names_the_file_and_keeps_what_was_stored(
     assert fingerprints(db) == before
     written = rewritten(db, stamps)
     assert not written & from_asset_on(fails_at), sorted(written)
-    assert fails_at == "raw_issues" or "raw_issues" in written  # a rewrite is seen
+    if fails_at in LAKE_ONLY_ASSETS:
+        # Mining writes the lake: the issues were reloaded there; the DuckDB file is written
+        # from `raw_snapshot` on, which comes after every mining asset.
+        reloaded = lake_of(env).scalar("SELECT count(*) FROM raw_issues", repos=REPOS)
+        assert fails_at == "raw_issues" or reloaded
+    else:
+        assert "raw_issues" in written  # a rewrite is seen
 
 
 def test_the_token_never_reaches_anything_a_run_writes(tmp_path):
@@ -697,14 +744,20 @@ def test_a_failed_blocking_check_stops_every_asset_after_it(tmp_path):
             "column='author_type'" in bad.stderr
         ), bad.stderr[-3000:]
         written = rewritten(db, stamps)
-        assert "raw_issues" in written  # the refresh stored the page, then the check stopped it
+        # The refresh stored the page in the lake, then the check stopped everything after it,
+        # `raw_snapshot` (which publishes the lake to the DuckDB file) included.
+        stored = lake_of(env).scalar(
+            "SELECT author_type FROM raw_issues WHERE number = ?", [number], repos=[repo]
+        )
+        assert stored == "Robot"
         assert not written & (from_asset_on("raw_issues") - {"raw_issues"}), sorted(written)
         after = fingerprints(db)
         assert {t for t in before if after[t] != before[t]} <= {"raw_issues", "mining_state"}
         server.update_issue(repo, number, user={"login": "r2d2", "type": "User"})
         good = finish_run(env)
         assert good.returncode == 0, good.stdout[-3000:] + good.stderr[-3000:]
-        assert from_asset_on("bot_accounts") <= rewritten(db, stamps)
+        # `make run` does not export (dataset_export is `make export`'s, and writes no table).
+        assert from_asset_on("bot_accounts") - {"dataset_export"} <= rewritten(db, stamps)
 
 
 def test_a_bad_token_or_an_unknown_repository_stops_the_run_and_keeps_every_table(tmp_path):

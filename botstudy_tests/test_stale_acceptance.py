@@ -9,7 +9,8 @@ import time
 
 import duckdb
 
-from botstudy_assets.lib.storage import working_copy_of
+from botstudy_assets.lib.lake import Lake
+from botstudy_assets.lib.raw_store import RawStore
 from botstudy_dev.fake_github import FakeGitHub
 from botstudy_dev.stale_corpus import stale_bots_corpus
 from botstudy_tests.test_reliability import MAKE_RUN, TOKEN, finish_run, run_env, start_run
@@ -36,8 +37,9 @@ def served_event_ids(server) -> set[tuple[str, int]]:
 
 
 def stored_event_ids(db) -> list[tuple[str, int]]:
-    with duckdb.connect(str(db), read_only=True) as con:
-        return con.execute("SELECT repo, event_id FROM raw_issue_events").fetchall()
+    """The events as stored: in the lake beside `db` (mining never writes the DuckDB file)."""
+    store = RawStore(Lake(str(db.parent / "lake")))
+    return store.query("SELECT repo, event_id FROM raw_issue_events", repos=REPOS).rows()
 
 
 def test_make_run_recovers_both_stale_policies_from_the_served_events(tmp_path):
@@ -86,8 +88,7 @@ def test_sigkill_during_the_events_walk_then_a_rerun_loses_and_duplicates_nothin
             time.sleep(0.02)
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=60)
-        # The killed run's pages are in its working copy (published when an asset is done).
-        partial = stored_event_ids(working_copy_of(tmp_path / "stale.duckdb"))
+        partial = stored_event_ids(tmp_path / "stale.duckdb")
         assert 0 < len(partial) < len(served_event_ids(server))
         server.latency = 0.0
         rerun = finish_run(env, timeout=900, command=MAKE_RUN)

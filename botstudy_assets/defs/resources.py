@@ -1,7 +1,7 @@
-"""The three resources every stage shares, declared once: the study settings, the GitHub API and
-the DuckDB warehouse. Each is configured from the environment (`EnvVar`, so values such as the
-token never appear in run config or the UI) and hands the stages a Dagster-free object from
-`lib/`.
+"""The resources every stage shares, declared once: the study settings, the GitHub API, the
+raw-data lake and the DuckDB warehouse. Each is configured from the environment (`EnvVar`, so
+values such as the token never appear in run config or the UI) and hands the stages a
+Dagster-free object from `lib/`.
 """
 
 import os
@@ -11,8 +11,11 @@ from pathlib import Path
 import dagster as dg
 
 from botstudy_assets.lib.github import GitHubClient
+from botstudy_assets.lib.lake import Lake
+from botstudy_assets.lib.raw_store import RawStore
 from botstudy_assets.lib.settings import DEFAULT_DATA_DIR, DEFAULT_DB, DEFAULT_REPOS, Study
 from botstudy_assets.lib.storage import Warehouse
+from botstudy_assets.lib.tokens import TokenPool, parse_tokens
 
 # Items per `since` window of the repository comments walk. One page: every page starts again
 # from the newest updated_at read so far, so a comment edited or deleted behind the walk cannot
@@ -53,13 +56,17 @@ class GitHubResource(dg.ConfigurableResource):
 
     api_url: str = "https://api.github.com"
     token: str = ""
+    tokens: str = ""  # GITHUB_TOKENS, comma-separated
     max_concurrent_repos: int = 3
     timeout_s: float = 60.0
     max_retries: int = 8
     backoff_base_s: float = 1.0
     comments_window_items: int = COMMENTS_WINDOW_ITEMS
 
-    def client(self, log: Callable[[str], None]) -> GitHubClient:
+    def token_list(self) -> list[str]:
+        return parse_tokens(self.tokens, self.token)
+
+    def client(self, log: Callable[[str], None], tokens: TokenPool | None = None) -> GitHubClient:
         return GitHubClient(
             api_url=self.api_url,
             token=self.token or None,
@@ -67,6 +74,7 @@ class GitHubResource(dg.ConfigurableResource):
             max_retries=self.max_retries,
             backoff_base_s=self.backoff_base_s,
             log=log,
+            tokens=tokens,
         )
 
 
@@ -81,6 +89,22 @@ class WarehouseResource(dg.ConfigurableResource):
         return Warehouse(Path(self.path), self.lock_timeout_s)
 
 
+class LakeResource(dg.ConfigurableResource):
+    """Where mined pages and the walks' state live (BOTSTUDY_LAKE): a local path, a shared
+    filesystem or an object-store URL; by default `lake/` beside the DuckDB file."""
+
+    root: str = ""
+    db_path: str = str(DEFAULT_DB)
+
+    def get(self) -> RawStore:
+        return RawStore(Lake(self.root or str(Path(self.db_path).parent / "lake")))
+
+
+# Mining writes the lake only, one writer per repository partition: it has no working copy to
+# publish, and taking the working copy's turn would make partition runs wait for each other.
+LAKE_ONLY_ASSETS = ("raw_issues", "raw_issue_comments", "raw_issue_events")
+
+
 @dg.success_hook(required_resource_keys={"warehouse"})
 def publish_warehouse(context: dg.HookContext) -> None:
     """After each asset materializes: publish the working copy as BOTSTUDY_DB, so that SQL users
@@ -92,10 +116,13 @@ def publish_warehouse(context: dg.HookContext) -> None:
 
 def with_publication(asset):
     """The asset, publishing the warehouse after each of its materializations (wherever it is
-    launched from: `make run`, the UI, a schedule, a backfill)."""
-    if isinstance(asset, dg.AssetsDefinition):
-        return asset.with_hooks({publish_warehouse})
-    return asset
+    launched from: `make run`, the UI, a schedule, a backfill); mining assets write the lake
+    and publish nothing."""
+    if not isinstance(asset, dg.AssetsDefinition):
+        return asset
+    if all(key.to_user_string() in LAKE_ONLY_ASSETS for key in asset.keys):
+        return asset
+    return asset.with_hooks({publish_warehouse})
 
 
 def _env(name: str, default: str) -> str | dg.EnvVar:
@@ -114,14 +141,20 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             labels_dir=_env("BOTSTUDY_LABELS_DIR", ""),
             reports_dir=_env("BOTSTUDY_REPORTS_DIR", ""),
             export_dir=_env("BOTSTUDY_EXPORT_DIR", ""),
-            github_token_set=bool(os.environ.get("GITHUB_TOKEN")),
+            github_token_set=bool(
+                os.environ.get("GITHUB_TOKEN") or os.environ.get("GITHUB_TOKENS")
+            ),
         ),
         "github": GitHubResource(
             api_url=_env("BOTSTUDY_GITHUB_API_URL", "https://api.github.com"),
             token=_env("GITHUB_TOKEN", ""),
+            tokens=_env("GITHUB_TOKENS", ""),
             backoff_base_s=float(os.environ.get("BOTSTUDY_HTTP_BACKOFF_S") or 1.0),
         ),
         "warehouse": WarehouseResource(path=_env("BOTSTUDY_DB", str(DEFAULT_DB))),
+        "lake": LakeResource(
+            root=_env("BOTSTUDY_LAKE", ""), db_path=_env("BOTSTUDY_DB", str(DEFAULT_DB))
+        ),
     }
 
 

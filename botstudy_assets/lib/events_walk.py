@@ -32,13 +32,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 
-import duckdb
-
 from . import parsing
-from .endpoints import EVENTS, EVENTS_STATE_DDL, PER_PAGE
+from .endpoints import EVENTS, PER_PAGE
 from .github import GitHubClient, GitHubError, PaginationLimit
-from .raw_store import Target, forget_other_sources, upsert_page
-from .storage import Warehouse
+from .raw_store import RawStore, RawTable, Target
 from .walk import RepoReport, counters
 
 Log = Callable[[str], None]
@@ -74,36 +71,17 @@ class EventsState:
 FIELDS = tuple(EventsState.__dataclass_fields__)
 
 
-def ensure_state_table(warehouse: Warehouse) -> None:
-    with warehouse.transaction() as con:
-        con.execute(EVENTS_STATE_DDL)
-
-
-def load_events_state(warehouse: Warehouse, target: Target) -> EventsState:
+def load_events_state(table: RawTable) -> EventsState:
     """The stored state, or a fresh one when the source or API changed."""
-    frame = warehouse.query("SELECT * FROM events_state WHERE repo = ?", [target.repo])
-    if frame.is_empty():
+    stored = table.stored_state()
+    if stored is None:
         return EventsState()
-    row = frame.row(0, named=True)
-    if (row["source"], row["api_url"]) != (target.source, target.api_url):
-        return EventsState()
-    return EventsState(**{name: row[name] for name in FIELDS})
+    return EventsState(**{name: stored[name] for name in FIELDS if stored.get(name) is not None})
 
 
-def save_events_state(con: duckdb.DuckDBPyConnection, target: Target, state: EventsState) -> None:
-    values = [getattr(state, name) for name in FIELDS]
-    con.execute(
-        f"INSERT OR REPLACE INTO events_state (repo, source, api_url, {', '.join(FIELDS)}, "
-        f"updated_at) VALUES (?, ?, ?, {', '.join('?' for _ in FIELDS)}, now())",
-        [target.repo, target.source, target.api_url, *values],
-    )
-
-
-def fallback_issues(
-    warehouse: Warehouse, repo: str, state: EventsState, limit: int = 1000
-) -> list[int]:
+def fallback_issues(store: RawStore, repo: str, state: EventsState, limit: int = 1000) -> list[int]:
     """Issues whose events may lie beyond the list's reach, after the last one completed."""
-    frame = warehouse.query(
+    frame = store.query(
         "SELECT number FROM raw_issues WHERE repo = ? AND created_at <= ? "
         "AND (?::TIMESTAMP IS NULL OR updated_at >= ?) AND number > ? ORDER BY number LIMIT ?",
         [
@@ -114,6 +92,7 @@ def fallback_issues(
             state.fallback_after if state.fallback_after is not None else -1,
             limit,
         ],
+        repos=[repo],
     )
     return frame["number"].to_list()
 
@@ -122,16 +101,19 @@ class EventsWalk:
     """The issue events of one repository, mined from where the last run stopped."""
 
     def __init__(
-        self, client: GitHubClient, warehouse: Warehouse, target: Target, log: Log = print
+        self, client: GitHubClient, store: RawStore, target: Target, log: Log = print
     ) -> None:
-        self.client, self.warehouse, self.target, self.log = client, warehouse, target, log
+        self.client, self.store, self.target, self.log = client, store, target, log
+        self.table = store.open(target)
         self.report = RepoReport(repo=target.repo, endpoint=EVENTS.name)
+        self._written = 0
 
     def run(self) -> RepoReport:
         started = time.monotonic()
         before = counters(self.client)
-        forget_other_sources(self.warehouse, self.target)
-        state = load_events_state(self.warehouse, self.target)
+        self.table.forget_other_sources()
+        known_before = self.table.count_keys()
+        state = load_events_state(self.table)
         resumed = state.phase != DONE
         if state.phase == LIST and state.next_url:
             self.log(f"{self._label}: resuming the events walk after {state.pages} pages")
@@ -147,6 +129,9 @@ class EventsWalk:
             self._start(state)
             if state.phase == ISSUES:
                 self._walk_issues(state)
+        # Events never change: a row that was stored already was re-read, not updated.
+        self.report.items_new = self.table.count_keys() - known_before
+        self.report.items_updated = self._written - self.report.items_new
         self._finish_report(before, started)
         return self.report
 
@@ -215,7 +200,7 @@ class EventsWalk:
     # ------------------------------------------------------------------ the per-issue lists
 
     def _walk_issues(self, state: EventsState) -> None:
-        while numbers := fallback_issues(self.warehouse, self.target.repo, state):
+        while numbers := fallback_issues(self.store, self.target.repo, state):
             for number in numbers:
                 self._walk_issue(state, number)
         self._complete(state, [])
@@ -264,12 +249,7 @@ class EventsWalk:
             state.phase = phase
         if state.phase != LIST:
             state.next_url = None
-        with self.warehouse.transaction() as con:
-            known = _known_ids(con, self.target.repo, rows)
-            written = upsert_page(con, self.target, rows)
-            save_events_state(con, self.target, state)
-        self.report.items_new += written - known
-        self.report.items_updated += known
+        self._written += self.table.commit(rows, state)
 
     def _finish_report(self, before: tuple[int, int, int, int], started: float) -> None:
         requests, not_modified, retries, waits = (
@@ -283,20 +263,9 @@ class EventsWalk:
         report.seconds = round(time.monotonic() - started, 3)
 
 
-def _known_ids(con: duckdb.DuckDBPyConnection, repo: str, rows: list[dict]) -> int:
-    """How many of a page's events are stored already (re-read, never changed)."""
-    if not rows:
-        return 0
-    ((count,),) = con.execute(
-        "SELECT count(*) FROM raw_issue_events WHERE repo = ? AND list_contains(?, event_id)",
-        [repo, [row["event_id"] for row in rows]],
-    ).fetchall()
-    return int(count)
-
-
 def mine_events(
     make_client: Callable[[], GitHubClient],
-    warehouse: Warehouse,
+    store: RawStore,
     targets: list[Target],
     *,
     max_concurrent: int,
@@ -304,12 +273,11 @@ def mine_events(
 ) -> list[RepoReport]:
     """Walk the issue events of every target, a bounded number of repositories at a time. A
     repository GitHub refuses reports its error; the others go on."""
-    ensure_state_table(warehouse)
 
     def mine_one(target: Target) -> RepoReport:
         with make_client() as client:
             try:
-                return EventsWalk(client, warehouse, target, log=log).run()
+                return EventsWalk(client, store, target, log=log).run()
             except GitHubError as error:
                 log(f"{target.label()}: {error}")
                 return RepoReport(repo=target.repo, endpoint=EVENTS.name, error=str(error))

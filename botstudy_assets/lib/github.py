@@ -12,11 +12,14 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from .backoff import Backoff
+
+if TYPE_CHECKING:
+    from .tokens import TokenPool
 
 _TRANSIENT_STATUS = {500, 502, 503, 504}
 
@@ -79,6 +82,8 @@ class GitHubClient:
     log: Callable[[str], None] = lambda message: None
     sleep: Callable[[float], None] = time.sleep
     stats: ClientStats = field(default_factory=ClientStats)
+    # Several tokens: each request goes with the token the pool holds for this run.
+    tokens: TokenPool | None = None
 
     def __post_init__(self) -> None:
         headers = {
@@ -86,7 +91,7 @@ class GitHubClient:
             "X-GitHub-Api-Version": "2022-11-28",
             "User-Agent": "botstudy",
         }
-        if self.token:
+        if self.token and self.tokens is None:
             headers["Authorization"] = f"Bearer {self.token}"
         self._http = httpx.Client(
             headers=headers,
@@ -117,6 +122,10 @@ class GitHubClient:
         while True:
             self._wait_for_primary_reset()
             headers = {"If-None-Match": etag} if etag else {}
+            number = None
+            if self.tokens is not None:
+                number, token = self.tokens.token()
+                headers["Authorization"] = f"Bearer {token}"
             try:
                 response = self._http.get(url, headers=headers)
             except httpx.TransportError as error:
@@ -124,7 +133,7 @@ class GitHubClient:
                 attempt = self._backoff(attempt, f"{type(error).__name__} on {_path(url)}")
                 continue
             self.stats.requests += 1
-            self._note_rate_limit(response)
+            self._note_rate_limit(response, number)
             outcome = self._classify(response, url)
             if outcome == "ok":
                 try:
@@ -184,15 +193,23 @@ class GitHubClient:
         next_link = response.links.get("next", {}).get("url")
         return Page(url, 200, items, response.headers.get("etag"), next_link)
 
-    def _note_rate_limit(self, response: httpx.Response) -> None:
+    def _note_rate_limit(self, response: httpx.Response, number: int | None = None) -> None:
         remaining = response.headers.get("x-ratelimit-remaining")
         reset = response.headers.get("x-ratelimit-reset")
+        limit = response.headers.get("x-ratelimit-limit")
         if remaining is None or not remaining.isdigit():
             return
         self.stats.rate_remaining = int(remaining)
+        reset_at = float(reset) if reset and reset.isdigit() else None
+        if self.tokens is not None and number is not None:
+            self.tokens.note(
+                number, int(remaining), int(limit) if limit and limit.isdigit() else None, reset_at
+            )
+            if int(remaining) == 0 and self.tokens.spent(number):
+                return  # another token with budget left takes over: no wait
         self._exhausted = int(remaining) == 0
         if self._exhausted:
-            self._reset_at = float(reset) if reset and reset.isdigit() else None
+            self._reset_at = reset_at
         else:
             self._blind_waits, self._blind_waited_s = 0, 0.0
 

@@ -17,7 +17,7 @@ def md_table(frame: pl.DataFrame, *, max_text: int | None = None, empty: str = E
         return empty
     shown = frame.with_columns(
         [
-            pl.col(name).list.eval(pl.element().cast(pl.String)).list.join(", ")
+            pl.col(name).list.eval(_as_text(dtype.inner)).list.join(", ")
             for name, dtype in frame.schema.items()
             if isinstance(dtype, pl.List)
         ]
@@ -32,6 +32,13 @@ def md_table(frame: pl.DataFrame, *, max_text: int | None = None, empty: str = E
             ]
         )
     return tabulate(shown.rows(), headers=shown.columns, tablefmt="pipe", missingval=MISSING)
+
+
+def _as_text(inner) -> pl.Expr:
+    """A list element as text: records (structs, such as stale eras) as JSON objects."""
+    if isinstance(inner, pl.Struct):
+        return pl.element().struct.json_encode()
+    return pl.element().cast(pl.String)
 
 
 def thread_link() -> pl.Expr:

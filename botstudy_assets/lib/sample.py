@@ -11,8 +11,7 @@ from typing import Any, TextIO
 
 from . import parsing
 from .endpoints import Endpoint
-from .raw_store import Target, upsert_page
-from .storage import Warehouse
+from .raw_store import RawStore, Target
 from .walk import RepoReport
 
 SAMPLE_REPOS = "keras-team/keras, pytorch/pytorch and tensorflow/tensorflow"
@@ -96,31 +95,31 @@ def sample_pages(path: Path) -> Iterator[list[Any]]:
 
 def load_sample(
     sample_dir: Path,
-    warehouse: Warehouse,
+    store: RawStore,
     repos: list[str],
     endpoint: Endpoint,
 ) -> list[RepoReport]:
-    """Replace the rows of every repository in one transaction: a bad file or a killed load
-    leaves the old tables whole. Files are read and stored page by page, as pages from GitHub
-    are, so memory stays flat whatever the sample's size."""
+    """Replace each repository's rows with its sample file in one commit: a bad file or a
+    killed load leaves that repository's table whole. Files are read and stored page by page,
+    as pages from GitHub are, so memory stays flat whatever the sample's size."""
     reports = []
-    with warehouse.transaction() as con:
-        for repo in repos:
-            path = sample_path(sample_dir, repo, endpoint)
-            con.execute(f"DELETE FROM {endpoint.table} WHERE repo = ?", [repo])
-            con.execute(
-                "DELETE FROM mining_state WHERE repo = ? AND endpoint = ?", [repo, endpoint.name]
-            )
-            if endpoint.name == "events":  # a later walk from GitHub must start afresh
-                con.execute("DELETE FROM events_state WHERE repo = ?", [repo])
-            report = RepoReport(repo=repo, endpoint=endpoint.name)
-            for items in sample_pages(path):
-                parsed = parsing.parse_items(repo, items, endpoint.row_fn)
-                if parsed.rejects:
-                    raise SampleError(f"{path}: malformed item, first: {parsed.rejects[0]}")
-                report.items_new += upsert_page(
-                    con, Target(repo, endpoint, "sample", ""), parsed.rows
-                )
-                report.pages += 1
-            reports.append(report)
+    for repo in repos:
+        path = sample_path(sample_dir, repo, endpoint)
+        report = RepoReport(repo=repo, endpoint=endpoint.name)
+        # The state says `sample`: a later walk from GitHub starts afresh.
+        table = store.open(Target(repo, endpoint, "sample", ""))
+        report.items_new = table.replace_pages(_parsed_pages(repo, path, endpoint, report))
+        reports.append(report)
     return reports
+
+
+def _parsed_pages(
+    repo: str, path: Path, endpoint: Endpoint, report: RepoReport
+) -> Iterator[list[dict]]:
+    """The sample file's rows, page by page; a malformed item stops the load."""
+    for items in sample_pages(path):
+        parsed = parsing.parse_items(repo, items, endpoint.row_fn)
+        if parsed.rejects:
+            raise SampleError(f"{path}: malformed item, first: {parsed.rejects[0]}")
+        report.pages += 1
+        yield parsed.rows

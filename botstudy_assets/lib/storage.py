@@ -8,12 +8,12 @@ copy of it atomically (written beside BOTSTUDY_DB, fsynced, renamed over it). A 
 the old file open keeps its consistent view (the rename leaves its inode alone); the next open
 sees the new file; readers and runs never wait for each other.
 
-The working copy is shared by every botstudy process of a run (steps of the multiprocess
-executor, parallel partition runs): each read or write takes an exclusive file lock beside it,
-opens a connection, does its work in one transaction and closes it. Every table is replaced
-inside a transaction, so a killed run leaves it at its old or its new content, never
-half-written; mined pages with their walk state are committed together and stay in the working
-copy, which the next run reuses.
+The working copy is shared by every botstudy process of a run (steps of the multiprocess or
+Celery executor): each read or write takes an exclusive file lock beside it, opens a connection,
+does its work in one transaction and closes it. Every table is replaced inside a transaction, so
+a killed run leaves it at its old or its new content, never half-written; the next run reuses
+it. Mined pages and the walks' state live in the lake (`lake.py`), not here, so mining runs of
+different repositories never take a turn on this lock.
 
 Both files are in DuckDB's storage format STORAGE_VERSION, which every client from DuckDB 1.1 on
 reads (the CLI, JDBC/DBeaver, R, older Python packages), not in the newest format the bundled
@@ -286,7 +286,7 @@ class Warehouse:
 
     def _ensure_working_copy(self) -> None:
         """Reuse the working copy while it is at least as new as the published file (it holds
-        what a run wrote, e.g. mined pages of a killed run); else start it from the published
+        what a run wrote, e.g. tables of a killed run); else start it from the published
         file (the first run, a deleted working copy, a published file replaced by hand)."""
         working, published = _version_ns(self.working_file), _version_ns(self.file)
         if published is None or (working is not None and working >= published):

@@ -24,8 +24,7 @@ from dataclasses import dataclass, field
 from . import parsing
 from .endpoints import PER_PAGE, Endpoint
 from .github import GitHubClient, GitHubError, PaginationLimit
-from .raw_store import Target, WalkState, forget_other_sources, load_state, save_state, upsert_page
-from .storage import Warehouse
+from .raw_store import RawStore, RawTable, Target, WalkState
 
 Log = Callable[[str], None]
 
@@ -68,13 +67,14 @@ class EndpointWalk:
     def __init__(
         self,
         client: GitHubClient,
-        warehouse: Warehouse,
+        store: RawStore,
         target: Target,
         *,
         window_items: int | None = None,
         log: Log = lambda message: None,
     ) -> None:
-        self.client, self.warehouse, self.target, self.log = client, warehouse, target, log
+        self.client, self.target, self.log = client, target, log
+        self.table: RawTable = store.open(target)
         # Only windowed endpoints restart at `since`; the others follow their cursor links.
         self.window_items = window_items if target.endpoint.windowed else None
         self.report = RepoReport(repo=target.repo, endpoint=target.endpoint.name)
@@ -86,8 +86,8 @@ class EndpointWalk:
 
     def run(self) -> RepoReport:
         started, before = time.monotonic(), counters(self.client)
-        forget_other_sources(self.warehouse, self.target)
-        state = load_state(self.warehouse, self.target)
+        self.table.forget_other_sources()
+        state = load_state(self.table)
         url = self._first_url(state)
         if url is not None:
             self._walk(state, url)
@@ -173,9 +173,7 @@ class EndpointWalk:
             state.next_url = self._restart_window(state)
 
     def _store(self, state: WalkState, rows: list[dict], known_until: dt.datetime | None) -> None:
-        with self.warehouse.transaction() as con:
-            written = upsert_page(con, self.target, rows)
-            save_state(con, self.target, state)
+        written = self.table.commit(rows, state)
         new = min(
             written,
             sum(1 for row in rows if known_until is None or row["created_at"] > known_until),
@@ -227,8 +225,7 @@ class EndpointWalk:
                 f"{state.watermark}; the next refresh walks from the watermark"
             )
             state.etag = state.etag_url = None
-        with self.warehouse.transaction() as con:
-            save_state(con, self.target, state)
+        self.table.commit([], state)
 
     def _restart_window(self, state: WalkState) -> str:
         state.window_since, state.window_items = state.watermark, 0
@@ -253,9 +250,19 @@ def counters(client: GitHubClient) -> tuple[int, int, int, int]:
     return stats.requests, stats.not_modified, stats.retries, stats.rate_limit_waits
 
 
+def load_state(table: RawTable) -> WalkState:
+    """The walk's stored state, or a fresh one when the source or API changed, or when it was
+    written by a version that mined only up to BOTSTUDY_UNTIL (its rows stop at that day)."""
+    stored = table.stored_state()
+    if stored is None:
+        return WalkState()
+    fields = {name: stored.get(name) for name in WalkState.__dataclass_fields__}
+    return WalkState(**{name: value for name, value in fields.items() if value is not None})
+
+
 def mine_repositories(
     make_client: Callable[[], GitHubClient],
-    warehouse: Warehouse,
+    store: RawStore,
     targets: list[Target],
     *,
     max_concurrent: int,
@@ -268,9 +275,7 @@ def mine_repositories(
     def mine_one(target: Target) -> RepoReport:
         with make_client() as client:
             try:
-                return EndpointWalk(
-                    client, warehouse, target, window_items=window_items, log=log
-                ).run()
+                return EndpointWalk(client, store, target, window_items=window_items, log=log).run()
             except GitHubError as error:
                 log(f"{target.label()}: {error}")
                 return RepoReport(repo=target.repo, endpoint=target.endpoint.name, error=str(error))

@@ -25,7 +25,8 @@ from botstudy_assets.lib.textmatch import KeywordMatcher, NameMatcher
 from botstudy_assets.lib.traces import TraceMatcher
 
 GROUP = "detection"
-RAW = ["raw_issues", "raw_issue_comments", "raw_issue_events"]
+# The raw tables, as `raw_snapshot` published them to the DuckDB file.
+RAW = ["raw_snapshot"]
 
 
 @dg.asset(group_name=GROUP, deps=RAW, kinds={"polars", "duckdb"})

@@ -11,7 +11,8 @@ from botstudy_assets.lib import interactions as ix
 from botstudy_assets.lib.reference_data import load_friction_lexicon
 
 GROUP = "interactions"
-RAW = ["raw_issues", "raw_issue_comments", "raw_issue_events", "bot_accounts"]
+# The raw tables, as `raw_snapshot` published them to the DuckDB file.
+RAW = ["raw_snapshot", "bot_accounts"]
 
 
 def _data(study: StudyResource, warehouse: WarehouseResource) -> ix.Interactions:

@@ -4,7 +4,7 @@ up; the blocking ones stop the report on bad data."""
 import dagster as dg
 
 from botstudy_assets.defs.common import check_result
-from botstudy_assets.defs.resources import WarehouseResource
+from botstudy_assets.defs.resources import LakeResource, StudyResource, WarehouseResource
 from botstudy_assets.lib.interactions import CLOSER_ROLES, KNOWN_ACTIONS, METRICS
 from botstudy_assets.lib.quality import CheckOutcome, Expectation, run_expectations
 
@@ -137,15 +137,17 @@ BOT_EFFECTS_EXPECTATIONS = [
     description="One row per (repo, event_id), required fields present; event kinds GitHub "
     "documents (a new kind warns in the table, it does not block).",
 )
-def raw_issue_events_valid(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    db = warehouse.get()
-    frame = db.query(
-        "SELECT repo, event_id, issue_number, event, actor_login, created_at FROM raw_issue_events"
+def raw_issue_events_valid(study: StudyResource, lake: LakeResource) -> dg.AssetCheckResult:
+    store, repos = lake.get(), study.get().repo_list()
+    frame = store.query(
+        "SELECT repo, event_id, issue_number, event, actor_login, created_at FROM raw_issue_events",
+        repos=repos,
     )
-    unknown = db.query(
+    unknown = store.query(
         "SELECT event, count(*) AS n FROM raw_issue_events WHERE NOT list_contains(?, event) "
         "GROUP BY 1 ORDER BY 2 DESC",
         [EVENT_KINDS],
+        repos=repos,
     )
     outcome = run_expectations(
         "raw_issue_events",

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from botstudy_assets.defs.common import check_result, md
-from botstudy_assets.defs.resources import WarehouseResource
+from botstudy_assets.defs.resources import LakeResource, StudyResource
 from botstudy_assets.lib.quality import Expectation, run_expectations
 
 AUTHOR_TYPES = ["User", "Bot", "Organization", "Mannequin", "Enterprise"]
@@ -57,10 +57,11 @@ RAW_COMMENTS_EXPECTATIONS = [
     description="Keys unique, required fields present, known author types, "
     "updated_at not before created_at.",
 )
-def raw_issues_valid(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    frame = warehouse.get().query(
+def raw_issues_valid(study: StudyResource, lake: LakeResource) -> dg.AssetCheckResult:
+    frame = lake.get().query(
         "SELECT repo, number, title, author_login, author_type, state, created_at, updated_at, "
-        "is_pull_request FROM raw_issues"
+        "is_pull_request FROM raw_issues",
+        repos=study.get().repo_list(),
     )
     return check_result(run_expectations("raw_issues", frame, RAW_ISSUES_EXPECTATIONS))
 
@@ -70,10 +71,11 @@ def raw_issues_valid(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     blocking=True,
     description="Keys unique, required fields present, known author types.",
 )
-def raw_issue_comments_valid(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    frame = warehouse.get().query(
+def raw_issue_comments_valid(study: StudyResource, lake: LakeResource) -> dg.AssetCheckResult:
+    frame = lake.get().query(
         "SELECT repo, issue_number, comment_id, author_login, author_type, created_at, "
-        "updated_at FROM raw_issue_comments"
+        "updated_at FROM raw_issue_comments",
+        repos=study.get().repo_list(),
     )
     return check_result(run_expectations("raw_issue_comments", frame, RAW_COMMENTS_EXPECTATIONS))
 
@@ -83,10 +85,13 @@ def raw_issue_comments_valid(warehouse: WarehouseResource) -> dg.AssetCheckResul
     description="Comments belong to issues that were mined (warns: a comment on an "
     "issue opened after the issues walk is picked up next refresh).",
 )
-def raw_issue_comments_reference_issues(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    orphans = warehouse.get().query(
+def raw_issue_comments_reference_issues(
+    study: StudyResource, lake: LakeResource
+) -> dg.AssetCheckResult:
+    orphans = lake.get().query(
         "SELECT c.repo, c.issue_number, c.comment_id FROM raw_issue_comments c ANTI JOIN "
-        "raw_issues i ON i.repo = c.repo AND i.number = c.issue_number ORDER BY 1, 2, 3"
+        "raw_issues i ON i.repo = c.repo AND i.number = c.issue_number ORDER BY 1, 2, 3",
+        repos=study.get().repo_list(),
     )
     return dg.AssetCheckResult(
         passed=orphans.is_empty(),
