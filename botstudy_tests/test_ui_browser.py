@@ -38,7 +38,7 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "ui"
 STAGES = {
-    "mining": ["raw_issues", "raw_issue_comments", "raw_issue_events"],
+    "mining": ["raw_issues", "raw_issue_comments", "raw_issue_events", "raw_snapshot"],
     "detection": [
         "bot_accounts",
         "keyword_candidates",

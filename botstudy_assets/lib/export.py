@@ -176,8 +176,9 @@ def render_dictionary(
 def export_database(
     db: Path, out: Path, docs: dict[str, TableDoc], version: str = ""
 ) -> list[ExportedTable]:
-    """Export every table of DuckDB file `db` (opened read-only) to folder `out`, replacing it
-    whole: the files are written into a folder beside it that then takes its place."""
+    """Export every table and view of DuckDB file `db` (opened read-only) to folder `out`,
+    replacing it whole: the files are written into a folder beside it that then takes its
+    place."""
     if not db.exists():
         raise FileNotFoundError(f"{db} does not exist: run `make run` first")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -186,11 +187,12 @@ def export_database(
     try:
         con = connect_read_only(db)
         try:
+            # Views too: the raw tables are views over the lake's Parquet files.
             tables = [
                 name
                 for (name,) in con.execute(
-                    "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' "
-                    "AND database_name = current_database() ORDER BY table_name"
+                    "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+                    "AND table_catalog = current_database() ORDER BY table_name"
                 ).fetchall()
             ]
             exported = [_export_table(con, table, fresh) for table in tables]
